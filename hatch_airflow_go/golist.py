@@ -1,0 +1,174 @@
+"""What ``go list`` says about a bundle's package: its main source file and its input files.
+
+Main-file discovery follows upstream's packer: list the package's Go files for the target
+platform, then pick the one file with a top-level ``func main()`` (no receiver, no
+parameters). The input-file listing feeds the build cache key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hatch_airflow_go.errors import BuildError
+from hatch_airflow_go.toolchain import GoToolchain
+
+# Comments, interpreted strings, raw strings and rune literals, so that `func main()` inside
+# one of them is never taken for the real thing.
+_NOISE = re.compile(
+    r"""//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|`[^`]*`|'(?:\\.|[^'\\\n])+'""",
+    re.DOTALL,
+)
+_MAIN_FUNC = re.compile(r"^func\s+main\s*\(\s*\)", re.MULTILINE)
+
+# Per-package file lists whose contents change the build.
+_FILE_FIELDS = (
+    "GoFiles",
+    "CgoFiles",
+    "CFiles",
+    "CXXFiles",
+    "MFiles",
+    "HFiles",
+    "FFiles",
+    "SFiles",
+    "SwigFiles",
+    "SwigCXXFiles",
+    "SysoFiles",
+    "EmbedFiles",
+)
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """A Go package as ``go list`` sees it for one target."""
+
+    import_path: str
+    name: str
+    dir: Path
+    go_files: tuple[str, ...]
+
+
+def _decode_stream(text: str) -> Iterator[dict[str, Any]]:
+    """``go list -json`` prints concatenated JSON objects, not a JSON array."""
+    decoder = json.JSONDecoder()
+    index = 0
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            return
+        value, index = decoder.raw_decode(text, index)
+        yield value
+
+
+def list_package(
+    toolchain: GoToolchain, package: str, *, cwd: Path, env: Mapping[str, str]
+) -> PackageInfo:
+    """The package's directory and Go files (for the target in ``env``)."""
+    result = toolchain.run(
+        ["list", "-json=ImportPath,Name,Dir,GoFiles", "--", package],
+        cwd=cwd,
+        env=env,
+        error=BuildError,
+        what=f"go list {package}",
+    )
+    found = list(_decode_stream(result.stdout))
+    if len(found) != 1:
+        raise BuildError(
+            f"{package!r} names {len(found)} packages; a bundle is built from exactly one",
+            path=cwd,
+            fix="name a single main package, e.g. ./cmd/etl",
+        )
+    item = found[0]
+    return PackageInfo(
+        import_path=item.get("ImportPath", package),
+        name=item.get("Name", ""),
+        dir=Path(item["Dir"]),
+        go_files=tuple(item.get("GoFiles", ())),
+    )
+
+
+def declares_main(go_source: str) -> bool:
+    """Whether the file declares a top-level ``func main()``."""
+    return bool(_MAIN_FUNC.search(_NOISE.sub(" ", go_source)))
+
+
+def find_main_source(package: PackageInfo) -> Path:
+    """The one Go file of ``package`` that declares ``func main()``."""
+    if package.name and package.name != "main":
+        raise BuildError(
+            f"package {package.import_path} is 'package {package.name}', not a main package",
+            path=package.dir,
+            fix="point the bundle at the directory of a 'package main' with a func main()",
+        )
+    candidates = [
+        package.dir / name
+        for name in package.go_files
+        if declares_main((package.dir / name).read_text(encoding="utf-8", errors="replace"))
+    ]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise BuildError(
+            f"no Go file of {package.import_path} declares a top-level func main()",
+            path=package.dir,
+            fix="pass the DAG's main file with --source (or `source` in the hook config)",
+        )
+    names = ", ".join(sorted(path.name for path in candidates))
+    raise BuildError(
+        f"several files of {package.import_path} declare func main(): {names}",
+        path=package.dir,
+        fix="pass the DAG's main file with --source (or `source` in the hook config)",
+    )
+
+
+def input_files(
+    toolchain: GoToolchain,
+    package: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    extra_args: Sequence[str] = (),
+) -> list[Path]:
+    """Every local file the build of ``package`` reads.
+
+    Packages of the main module, of vendor/, and of modules replaced by a local directory
+    count; modules from the module cache are immutable and pinned by go.sum, so the
+    go.mod/go.sum hashes stand for them.
+    """
+    result = toolchain.run(
+        [
+            "list",
+            "-deps",
+            "-json=ImportPath,Dir,Standard,Module," + ",".join(_FILE_FIELDS),
+            *extra_args,
+            "--",
+            package,
+        ],
+        cwd=cwd,
+        env=env,
+        error=BuildError,
+        what=f"go list -deps {package}",
+    )
+    files: list[Path] = []
+    for item in _decode_stream(result.stdout):
+        if item.get("Standard"):
+            continue
+        module = item.get("Module") or {}
+        replace = module.get("Replace") or {}
+        local = (
+            module.get("Main")
+            or not module
+            or (replace and not replace.get("Version"))
+            or Path(item.get("Dir", "")).is_relative_to(cwd)
+        )
+        if not local:
+            continue
+        directory = Path(item["Dir"])
+        for field in _FILE_FIELDS:
+            files.extend(directory / name for name in item.get(field) or ())
+    return sorted(set(files))

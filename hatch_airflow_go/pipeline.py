@@ -1,0 +1,516 @@
+"""Build bundles: discover -> build -> introspect -> render -> pack (-> smoke test).
+
+The hatch hook, the CLI's ``pack`` and the ``check-go-bundles`` pre-commit hook all come
+through here. A content-hash cache makes an unchanged rebuild skip ``go build`` altogether:
+its key covers everything that changes a bundle's bytes (see :func:`_cache_key`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from hatch_airflow_go import __version__, footer, golist, log
+from hatch_airflow_go.errors import (
+    AirflowGoError,
+    BuildError,
+    BundleError,
+    PackError,
+    SmokeTestError,
+)
+from hatch_airflow_go.introspect import introspect
+from hatch_airflow_go.manifest import Manifest, id_warnings, load_metadata_file, render_v1
+from hatch_airflow_go.toolchain import GoToolchain, find_go
+
+# What the hatch hook adds so that two builds of one tree give the same bytes wherever the
+# checkout lives. The CLI's `pack` passes flags verbatim, as upstream's packer does.
+REPRODUCIBLE_FLAGS = ("-trimpath", "-buildvcs=false")
+
+# Environment variables that change what `go build` produces.
+_GO_OUTPUT_ENV = (
+    "GOFLAGS",
+    "GOEXPERIMENT",
+    "GOAMD64",
+    "GOARM",
+    "GOARM64",
+    "GO386",
+    "GOMIPS",
+    "GOMIPS64",
+    "GOPPC64",
+    "GORISCV64",
+    "GOWASM",
+    "GOWORK",
+    "CGO_CFLAGS",
+    "CGO_CPPFLAGS",
+    "CGO_CXXFLAGS",
+    "CGO_LDFLAGS",
+    "CC",
+    "CXX",
+)
+_MODULE_FILES = ("go.mod", "go.sum", "go.work", "go.work.sum", "vendor/modules.txt")
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BundleSpec:
+    """One bundle to build from a Go main package."""
+
+    package: str
+    module_dir: Path
+    output_dir: Path
+    name: Optional[str] = None
+    source: Optional[Path] = None
+    goos: Optional[str] = None
+    goarch: Optional[str] = None
+    build_flags: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    cgo: bool = False
+    metadata_file: Optional[Path] = None
+    exact_upstream: bool = False
+    go: Optional[str] = None
+    introspect_timeout: float = 60.0
+    smoke_test: bool = False
+    output: Optional[Path] = None  # an explicit file path; default output_dir / name
+
+
+@dataclass(frozen=True)
+class BuiltBundle:
+    """What was built, for progress lines, build_data and ``--json``."""
+
+    path: Path
+    name: str
+    goos: str
+    goarch: str
+    size: int
+    binary_size: int
+    binary_sha256: str
+    dag_ids: tuple[str, ...]
+    cached: bool
+    seconds: float
+    warnings: tuple[str, ...]
+    go_version: str
+    sdk: str = ""
+    smoke_tested: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "name": self.name,
+            "target": f"{self.goos}/{self.goarch}",
+            "size": self.size,
+            "binary_size": self.binary_size,
+            "binary_sha256": self.binary_sha256,
+            "dags": list(self.dag_ids),
+            "sdk": self.sdk,
+            "go_version": self.go_version,
+            "cached": self.cached,
+            "smoke_tested": self.smoke_tested,
+            "seconds": round(self.seconds, 3),
+            "warnings": list(self.warnings),
+        }
+
+    def summary(self) -> str:
+        """One progress line: name, target, size, hash prefix, dags, cached or built."""
+        how = "cached" if self.cached else f"built in {self.seconds:.1f}s"
+        return (
+            f"{self.name} ({self.goos}/{self.goarch}): {self.size:,} bytes, "
+            f"sha256 {self.binary_sha256[:12]}, {len(self.dag_ids)} dag(s), {how}"
+        )
+
+
+def default_cache_dir() -> Path:
+    """Where bundles are cached between builds: never inside the user's repository."""
+    explicit = os.environ.get("AIRFLOW_GO_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base) / "hatch-airflow-go"
+    home = os.environ.get("HOME")
+    if home:
+        return Path(home) / ".cache" / "hatch-airflow-go"
+    return Path(tempfile.gettempdir()) / f"hatch-airflow-go-{os.getuid()}"
+
+
+def resolve_target(spec: BundleSpec, toolchain: GoToolchain) -> tuple[str, str]:
+    """GOOS/GOARCH: the spec (flag) wins, then the environment, then the host."""
+    goos = spec.goos or spec.env.get("GOOS") or os.environ.get("GOOS") or toolchain.host_goos
+    goarch = (
+        spec.goarch or spec.env.get("GOARCH") or os.environ.get("GOARCH") or toolchain.host_goarch
+    )
+    return goos, goarch
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return footer.sha256_file(path).hex()
+
+
+class _Job:
+    """The state of one bundle's build, so each step reads as one short method."""
+
+    def __init__(self, spec: BundleSpec, cache_dir: Optional[Path]) -> None:
+        self.spec = spec
+        self.cache_dir = cache_dir
+        self.module_dir = spec.module_dir.resolve()
+        self.toolchain = find_go(explicit=spec.go, module_dir=self.module_dir)
+        self.goos, self.goarch = resolve_target(spec, self.toolchain)
+        self.env = self.toolchain.environment(
+            goos=self.goos,
+            goarch=self.goarch,
+            cgo=spec.cgo,
+            module_dir=self.module_dir,
+            extra=spec.env,
+        )
+        if "-o" in spec.build_flags or any(f.startswith("-o=") for f in spec.build_flags):
+            raise PackError(
+                "build flags must not contain -o: the packer chooses the build output",
+                path=self.module_dir,
+                fix="set the bundle's output with --output (or `name` in the hook config)",
+            )
+
+    @property
+    def runs_here(self) -> bool:
+        return (self.goos, self.goarch) == (self.toolchain.host_goos, self.toolchain.host_goarch)
+
+    def source_file(self) -> Path:
+        if self.spec.source is not None:
+            source = self.spec.source
+            if not source.is_absolute():
+                source = self.module_dir / source
+            if not source.is_file():
+                raise PackError(
+                    "the source file does not exist",
+                    path=source,
+                    fix="point --source (or `source` in the hook config) at the DAG's main .go file",
+                )
+            return source
+        package = golist.list_package(
+            self.toolchain, self.spec.package, cwd=self.module_dir, env=self.env
+        )
+        return golist.find_main_source(package)
+
+    def output_path(self, source: Path) -> tuple[str, Path]:
+        name = self.spec.name or source.parent.name
+        output = self.spec.output or (self.spec.output_dir / name)
+        inputs: list[Path] = [source]
+        if self.spec.metadata_file is not None:
+            inputs.append(self.spec.metadata_file)
+        footer.check_output_path(output, inputs)
+        return name, output
+
+    def cache_key(self, name: str, source: Path) -> str:
+        files = golist.input_files(
+            self.toolchain,
+            self.spec.package,
+            cwd=self.module_dir,
+            env=self.env,
+            extra_args=self.spec.build_flags,
+        )
+        files.extend(self.module_dir / rel for rel in _MODULE_FILES)
+        files.append(source)
+        digests = {}
+        for path in sorted(set(files)):
+            if path.is_file():
+                key = str(path.relative_to(self.module_dir)) if path.is_relative_to(
+                    self.module_dir
+                ) else str(path)
+                digests[key] = _file_digest(path)
+        material = {
+            "format": _CACHE_FORMAT,
+            "hatch_airflow_go": __version__,
+            "go": self.toolchain.version_text,
+            "target": [self.goos, self.goarch],
+            "cgo": self.spec.cgo,
+            "package": self.spec.package,
+            "name": name,
+            "source": source.name,
+            "flags": list(self.spec.build_flags),
+            "exact_upstream": self.spec.exact_upstream,
+            "env": sorted(self.spec.env.items()),
+            "go_env": [(key, self.env.get(key, "")) for key in _GO_OUTPUT_ENV],
+            "metadata": (
+                _file_digest(self.spec.metadata_file) if self.spec.metadata_file else None
+            ),
+            "files": sorted(digests.items()),
+        }
+        return _sha256_bytes(json.dumps(material, sort_keys=True).encode())
+
+    def go_build(self, out: Path, env: Mapping[str, str]) -> None:
+        self.toolchain.run(
+            ["build", *self.spec.build_flags, "-o", str(out), self.spec.package],
+            cwd=self.module_dir,
+            env=env,
+            error=BuildError,
+            what=f"go build {self.spec.package}",
+        )
+
+    def manifest(self, binary: Path, workdir: Path) -> Manifest:
+        if self.spec.metadata_file is not None:
+            return load_metadata_file(self.spec.metadata_file)
+        if self.runs_here:
+            return introspect(binary, timeout=self.spec.introspect_timeout)
+        # A binary for another platform cannot run here: build a host-arch twin from the
+        # same package and flags, solely to ask it for its DAGs (upstream does the same).
+        sidecar = workdir / "introspect-host"
+        host_env = self.toolchain.environment(
+            goos=self.toolchain.host_goos,
+            goarch=self.toolchain.host_goarch,
+            cgo=self.spec.cgo,
+            module_dir=self.module_dir,
+            extra={k: v for k, v in self.spec.env.items() if k not in ("GOOS", "GOARCH")},
+        )
+        log.debug(f"{self.spec.package}: building a {self.toolchain.host_goos}/"
+                  f"{self.toolchain.host_goarch} twin to read its DAGs")
+        self.go_build(sidecar, host_env)
+        return introspect(sidecar, timeout=self.spec.introspect_timeout)
+
+
+def _render(manifest: Manifest, source: Path, exact_upstream: bool, where: Path) -> tuple[bytes, list[str]]:
+    """Render the V1 manifest and collect upstream's warnings (and ours)."""
+    if not manifest.dags:
+        raise PackError(
+            "bundle exposes no dags: nothing to pack",
+            path=where,
+            fix="register at least one DAG in the bundle's main package",
+        )
+    manifest = manifest.with_source(source.name)
+    warnings = [f"dag {dag_id!r} has no tasks" for dag_id, tasks in manifest.dags.items() if not tasks]
+    warnings.extend(id_warnings(manifest))
+    rendered = render_v1(manifest, exact_upstream=exact_upstream)
+    warnings.extend(rendered.warnings)
+    return rendered.data, warnings
+
+
+def _install_copy(built: Path, output: Path) -> None:
+    """Copy a finished bundle onto ``output`` atomically, keeping it executable."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        shutil.copyfile(built, temp)
+        temp.chmod(0o755)
+        os.replace(temp, output)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _smoke(bundle: Path) -> None:
+    from hatch_airflow_go.coordinator import smoke_test
+
+    result = smoke_test(bundle)
+    if not result.ok:
+        raise SmokeTestError(
+            "smoke test failed: " + "; ".join(result.problems),
+            path=bundle,
+            fix="run `hatch-airflow-go smoke BUNDLE` to see the whole exchange",
+            detail=result.stderr or None,
+        )
+
+
+def _cache_lookup(entry: Path) -> Optional[dict[str, Any]]:
+    record_path = entry / "record.json"
+    bundle = entry / "bundle"
+    if not (record_path.is_file() and bundle.is_file()):
+        return None
+    try:
+        record: dict[str, Any] = json.loads(record_path.read_text(encoding="utf-8"))
+        info = footer.read_bundle(bundle)
+    except (OSError, ValueError, BundleError):
+        return None  # a damaged cache entry is rebuilt, never trusted
+    if info.binary_sha256_hex != record.get("binary_sha256"):
+        return None
+    return record
+
+
+def _cache_store(entry: Path, bundle: Path, record: Mapping[str, Any]) -> None:
+    parent = entry.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".store-", dir=parent))
+    try:
+        shutil.copyfile(bundle, staging / "bundle")
+        (staging / "bundle").chmod(0o755)
+        (staging / "record.json").write_text(json.dumps(dict(record), indent=1), encoding="utf-8")
+        shutil.rmtree(entry, ignore_errors=True)
+        os.replace(staging, entry)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # caching is an optimisation only
+
+
+def pack_bundle(spec: BundleSpec, *, cache_dir: Optional[Path] = None) -> BuiltBundle:
+    """Build, introspect and pack one bundle; ``cache_dir`` enables the build cache."""
+    started = time.perf_counter()
+    job = _Job(spec, cache_dir)
+    source = job.source_file()
+    name, output = job.output_path(source)
+    key = job.cache_key(name, source) if cache_dir is not None else None
+    entry = cache_dir / key[:2] / key if (cache_dir is not None and key) else None
+
+    if entry is not None:
+        record = _cache_lookup(entry)
+        if record is not None:
+            if spec.smoke_test and job.runs_here:
+                _smoke(entry / "bundle")
+            _install_copy(entry / "bundle", output)
+            return _built(output, name, job, record, cached=True, started=started,
+                          smoked=spec.smoke_test and job.runs_here)
+
+    with tempfile.TemporaryDirectory(prefix="hatch-airflow-go-") as work:
+        workdir = Path(work)
+        binary = workdir / "bundle"
+        job.go_build(binary, job.env)
+        manifest = job.manifest(binary, workdir)
+        manifest_bytes, warnings = _render(manifest, source, spec.exact_upstream, output)
+        smoked = spec.smoke_test and job.runs_here
+        if smoked:
+            staged = workdir / "packed" / name
+            staged.parent.mkdir()
+            footer.write_bundle(binary, source.read_bytes(), manifest_bytes, staged)
+            _smoke(staged)
+            _install_copy(staged, output)
+        else:
+            footer.write_bundle(binary, source.read_bytes(), manifest_bytes, output)
+        if spec.smoke_test and not job.runs_here:
+            warnings.append(
+                f"smoke test skipped: a {job.goos}/{job.goarch} bundle cannot run on this "
+                f"{job.toolchain.host_goos}/{job.toolchain.host_goarch} host"
+            )
+    info = footer.read_bundle(output, check_hash=False)
+    record = {
+        "dag_ids": list(manifest.dags),
+        "warnings": warnings,
+        "sdk": f"{manifest.sdk.language}/{manifest.sdk.version}",
+        "binary_sha256": info.binary_sha256_hex,
+    }
+    if entry is not None:
+        _cache_store(entry, output, record)
+    return _built(output, name, job, record, cached=False, started=started, smoked=smoked)
+
+
+def _built(
+    output: Path,
+    name: str,
+    job: _Job,
+    record: Mapping[str, Any],
+    *,
+    cached: bool,
+    started: float,
+    smoked: bool,
+) -> BuiltBundle:
+    info = footer.read_bundle(output, check_hash=False)
+    return BuiltBundle(
+        path=output,
+        name=name,
+        goos=job.goos,
+        goarch=job.goarch,
+        size=info.size,
+        binary_size=info.binary_size,
+        binary_sha256=info.binary_sha256_hex,
+        dag_ids=tuple(record["dag_ids"]),
+        cached=cached,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(record["warnings"]),
+        go_version=job.toolchain.version_text,
+        sdk=str(record.get("sdk", "")),
+        smoke_tested=smoked,
+    )
+
+
+def pack_bundles(
+    specs: Sequence[BundleSpec],
+    *,
+    cache_dir: Optional[Path] = None,
+    jobs: Optional[int] = None,
+) -> list[BuiltBundle]:
+    """Pack several bundles concurrently (at most one per CPU), in the order given.
+
+    Every bundle is attempted; when any fail, one error lists each failure.
+    """
+    outputs: dict[Path, str] = {}
+    for spec in specs:
+        if spec.output is None and spec.name is None:
+            continue
+        out = spec.output or (spec.output_dir / (spec.name or ""))
+        if out in outputs:
+            raise PackError(
+                f"two bundles would be written to the same file ({outputs[out]} and "
+                f"{spec.package})",
+                path=out,
+                fix="give each bundle a distinct `name`",
+            )
+        outputs[out] = spec.package
+    workers = max(1, min(len(specs), jobs or os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(pack_bundle, spec, cache_dir=cache_dir) for spec in specs]
+    results: list[BuiltBundle] = []
+    failures: list[tuple[BundleSpec, AirflowGoError]] = []
+    for spec, future in zip(specs, futures):
+        error = future.exception()
+        if error is None:
+            results.append(future.result())
+        elif isinstance(error, AirflowGoError):
+            failures.append((spec, error))
+        else:
+            raise error
+    if len(failures) == 1:
+        raise failures[0][1]
+    if failures:
+        raise BuildError(
+            f"{len(failures)} of {len(specs)} bundles failed",
+            detail="\n".join(f"[{spec.package}] {error}" for spec, error in failures),
+        )
+    return results
+
+
+def pack_executable(
+    executable: Path,
+    *,
+    source: Path,
+    output: Path,
+    metadata_file: Optional[Path] = None,
+    exact_upstream: bool = False,
+    introspect_timeout: float = 60.0,
+) -> BuiltBundle:
+    """Pack a pre-built binary (upstream's ``--executable`` mode): no build, no cache."""
+    started = time.perf_counter()
+    for path, what in ((executable, "executable"), (source, "source file")):
+        if not path.is_file():
+            raise PackError(f"the {what} does not exist", path=path,
+                            fix=f"pass an existing {what}")
+    inputs = [executable, source] + ([metadata_file] if metadata_file else [])
+    footer.check_output_path(output, inputs)
+    if metadata_file is not None:
+        manifest = load_metadata_file(metadata_file)
+    else:
+        manifest = introspect(executable, timeout=introspect_timeout)
+    manifest_bytes, warnings = _render(manifest, source, exact_upstream, output)
+    written = footer.write_bundle(executable, source.read_bytes(), manifest_bytes, output)
+    return BuiltBundle(
+        path=output,
+        name=output.name,
+        goos="",
+        goarch="",
+        size=written.size,
+        binary_size=written.binary_size,
+        binary_sha256=written.binary_sha256.hex(),
+        dag_ids=tuple(manifest.dags),
+        cached=False,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(warnings),
+        go_version="",
+        sdk=f"{manifest.sdk.language}/{manifest.sdk.version}",
+    )
