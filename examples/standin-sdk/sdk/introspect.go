@@ -18,6 +18,9 @@ import (
 	"unicode/utf8"
 )
 
+// maxImplicitKey keeps a mapping key well under YAML's 1024-character limit for implicit keys.
+const maxImplicitKey = 1000
+
 // metadataVersion is the value of airflow_bundle_metadata_version the newest SDK reports.
 const metadataVersion = "1.0"
 
@@ -98,7 +101,13 @@ func airflowMetadataYAML() string {
 	}
 	b.WriteString("dags:\n")
 	for _, d := range DAGs() {
-		b.WriteString("    " + yamlScalar(d.ID) + ":\n")
+		key := yamlScalar(d.ID)
+		if len(key) > maxImplicitKey {
+			// YAML caps implicit keys at 1024 characters; longer ones need the explicit form.
+			b.WriteString("    ? " + key + "\n    :\n")
+		} else {
+			b.WriteString("    " + key + ":\n")
+		}
 		if len(d.Tasks) == 0 {
 			b.WriteString("        tasks: []\n")
 			continue
