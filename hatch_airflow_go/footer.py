@@ -271,9 +271,12 @@ def _draft_trailer_fits(tail: bytes, size: int) -> bool:
     """Whether the last 32 bytes read as a consistent draft trailer (non-empty binary)."""
     if size < DRAFT_TRAILER_SIZE + 1 or len(tail) < DRAFT_TRAILER_SIZE:
         return False
-    source_len, metadata_len, version, reserved, magic = _DRAFT_TRAILER.unpack(
-        tail[-DRAFT_TRAILER_SIZE:]
-    )
+    fields = _DRAFT_TRAILER.unpack(tail[-DRAFT_TRAILER_SIZE:])
+    source_len: int = fields[0]
+    metadata_len: int = fields[1]
+    version: int = fields[2]
+    reserved: bytes = fields[3]
+    magic: bytes = fields[4]
     binary_size = size - DRAFT_TRAILER_SIZE - metadata_len - source_len
     return (
         magic == MAGIC and version == FOOTER_VERSION and reserved == bytes(12) and binary_size > 0
