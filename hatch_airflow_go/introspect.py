@@ -1,0 +1,403 @@
+"""Ask a built bundle binary which DAGs and tasks it holds.
+
+A bundle describes itself when run with an introspection flag. Three SDK generations answer
+three different flags, so the flags are tried newest first and the first one the binary
+accepts wins: ``--airflow-metadata --format json``, ``--airflow-metadata`` (YAML),
+``--dump-bundle-spec``. ``--bundle-metadata`` (the oldest generation) names the SDK but lists
+no DAGs; it is asked only to explain why packing cannot go on.
+
+The binary is user code, so it is run defensively: a scrubbed environment without the
+go-plugin magic cookie (an old bundle must not start serving), stdin closed, a timeout that
+kills its whole process group, and stdout read incrementally up to a bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Optional
+
+from hatch_airflow_go import log
+from hatch_airflow_go.errors import IntrospectionError, ManifestError, PathLike
+from hatch_airflow_go.manifest import Manifest, parse_introspection
+
+# The flags that list DAGs, newest SDK generation first.
+LISTING_FLAGS: tuple[tuple[str, ...], ...] = (
+    ("--airflow-metadata", "--format", "json"),
+    ("--airflow-metadata",),
+    ("--dump-bundle-spec",),
+)
+# The oldest generation's flag: asked only to give a precise error.
+IDENTITY_FLAG: tuple[str, ...] = ("--bundle-metadata",)
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024
+# Enough of stderr for any error message or Go panic header; the rest is drained and dropped.
+MAX_STDERR = 64 * 1024
+
+# What a bundle may see of our environment: enough for a Go program to run (temp dir, home,
+# locale, time zone, Windows essentials) and nothing that configures Airflow or go-plugin.
+_PASSED_ENV = (
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "USERPROFILE",
+    "COMSPEC",
+    "PATHEXT",
+)
+# Set by a go-plugin host to make an old bundle serve; such a bundle would then never exit.
+_MAGIC_COOKIE = "AIRFLOW_BUNDLE_MAGIC_COOKIE"
+
+# What an SDK prints when it does not know a flag (Go's flag package, cobra, the stand-in).
+_REJECTION_MARKERS = ("flag provided but not defined", "unknown")
+
+_POLL_SECONDS = 0.02
+_READ_CHUNK = 64 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What one introspection run printed; stderr is cut at ``MAX_STDERR`` bytes."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+
+    @property
+    def flags(self) -> str:
+        return " ".join(self.argv[1:])
+
+    @property
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+    def rejected_flag(self) -> bool:
+        """True when the binary failed because it does not know the flag it was given."""
+        if self.returncode == 0:
+            return False
+        said = (self.stderr + b"\n" + self.stdout[:MAX_STDERR]).decode("utf-8", errors="replace")
+        said = said.lower()
+        return any(marker in said for marker in _REJECTION_MARKERS)
+
+
+def introspection_environment(extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
+    """The explicit environment a bundle is introspected in (never the magic cookie)."""
+    env = {key: os.environ[key] for key in _PASSED_ENV if key in os.environ}
+    env.update(extra or {})
+    env.pop(_MAGIC_COOKIE, None)
+    return env
+
+
+class _Drain(threading.Thread):
+    """Reads one pipe to its end, keeping at most ``keep`` bytes.
+
+    With ``stop_when_full`` it stops at the bound and sets ``overflowed`` (stdout: the child
+    is then killed); otherwise it keeps reading and drops the excess (stderr: the child must
+    never block on a full pipe).
+    """
+
+    def __init__(self, pipe: IO[bytes], keep: int, *, stop_when_full: bool) -> None:
+        super().__init__(daemon=True)
+        self.pipe = pipe
+        self.keep = keep
+        self.stop_when_full = stop_when_full
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.overflowed = threading.Event()
+
+    def run(self) -> None:
+        fd = self.pipe.fileno()
+        try:
+            while True:
+                chunk = os.read(fd, _READ_CHUNK)
+                if not chunk:
+                    return
+                room = self.keep - self.size
+                if len(chunk) > room:
+                    if room > 0:
+                        self.chunks.append(chunk[:room])
+                        self.size += room
+                    self.overflowed.set()
+                    if self.stop_when_full:
+                        return
+                    continue
+                self.chunks.append(chunk)
+                self.size += len(chunk)
+        except OSError:
+            return  # the pipe was closed under us after a kill
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _start(argv: Sequence[str], env: Mapping[str, str], binary: Path) -> subprocess.Popen[bytes]:
+    """Start the binary in its own process group, or explain why it cannot run here."""
+    windows = sys.platform == "win32"
+    # A new session (POSIX) or process group (Windows) lets a kill reach its children too.
+    group_flag: int = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            cwd=binary.parent,
+            bufsize=0,
+            start_new_session=not windows,
+            creationflags=group_flag,
+        )
+    except OSError as exc:
+        raise _cannot_execute(binary, exc) from exc
+
+
+def _cannot_execute(binary: Path, exc: OSError) -> IntrospectionError:
+    if exc.errno == errno.ENOEXEC or getattr(exc, "winerror", None) == 193:
+        return IntrospectionError(
+            "cannot execute the binary: exec format error (it was built for another "
+            "operating system or CPU architecture than this host)",
+            path=binary,
+            fix="introspect a twin of the bundle built for this host (the packer does this for "
+            "cross-compiled targets), or pass --metadata FILE with its pre-captured manifest",
+        )
+    if isinstance(exc, FileNotFoundError):
+        return IntrospectionError(
+            "the binary does not exist",
+            path=binary,
+            fix="build the bundle first, or point at the built executable",
+        )
+    if isinstance(exc, PermissionError):
+        return IntrospectionError(
+            "cannot execute the binary: permission denied",
+            path=binary,
+            fix=f"make it executable (chmod +x {binary}) and check the file system allows exec",
+        )
+    return IntrospectionError(
+        f"cannot execute the binary: {exc.strerror or exc}",
+        path=binary,
+        fix="check that the file is a complete executable built for this host",
+    )
+
+
+def _has_exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether the child has exited, without reaping it where the OS allows that.
+
+    An unreaped (zombie) leader keeps its process group id reserved, so killing the group
+    afterwards cannot hit an unrelated process that reused the id.
+    """
+    waitid = getattr(os, "waitid", None)
+    if waitid is not None and proc.returncode is None:
+        try:
+            state = waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return proc.poll() is not None
+        return state is not None
+    return proc.poll() is not None
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the child and everything it started in its process group."""
+    if sys.platform == "win32":
+        if proc.poll() is None:
+            proc.kill()
+        return
+    # Lookup/permission errors mean the group is already gone.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_binary(
+    binary: PathLike,
+    args: Sequence[str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    env: Optional[Mapping[str, str]] = None,
+) -> RunResult:
+    """Run ``binary args`` once, bounded in time and output, and return what it printed.
+
+    Raises IntrospectionError when it cannot be started, does not finish within ``timeout``
+    seconds, or prints more than ``max_output`` bytes on stdout; in the last two cases its
+    whole process group is killed first. A non-zero exit is returned, not raised.
+    """
+    path = Path(binary)
+    argv = (str(path.absolute()), *args)
+    run_env = introspection_environment(env)
+    log.debug(log.format_command(argv))
+    started = time.monotonic()
+    proc = _start(argv, run_env, path)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    out = _Drain(proc.stdout, max_output, stop_when_full=True)
+    err = _Drain(proc.stderr, MAX_STDERR, stop_when_full=False)
+    out.start()
+    err.start()
+    deadline = started + timeout
+    timed_out = False
+    try:
+        while not _has_exited(proc):
+            if out.overflowed.is_set():
+                break
+            if time.monotonic() >= deadline:
+                timed_out = True
+                break
+            out.overflowed.wait(_POLL_SECONDS)
+    finally:
+        # Always: a well-behaved bundle leaves nothing behind, and a misbehaving one must not.
+        _kill_group(proc)
+        proc.wait()
+        for drain in (out, err):
+            drain.join(timeout=5.0)
+            # A reader still blocked (a daemonised grandchild holds the pipe) keeps its fd:
+            # closing it under the read could let a reused fd number be read instead.
+            if not drain.is_alive():
+                drain.pipe.close()
+    seconds = time.monotonic() - started
+    result = RunResult(argv, proc.returncode, out.data(), err.data(), seconds)
+    command = log.format_command(argv)
+    if out.overflowed.is_set():
+        raise IntrospectionError(
+            f"printed more than {max_output:,} bytes for `{result.flags}` and was stopped; "
+            "a bundle manifest is never that large",
+            path=path,
+            fix="make sure nothing else writes to stdout when the bundle is asked for its "
+            "metadata (logging belongs on stderr), or pass --metadata FILE",
+            detail=_detail(command, result),
+        )
+    if timed_out:
+        raise IntrospectionError(
+            f"did not answer within {timeout:g} s when run with `{result.flags}`, and was killed",
+            path=path,
+            fix="make the bundle answer introspection flags before it connects to anything "
+            "or waits for input; raise the introspection timeout if it is only slow, or "
+            "pass --metadata FILE",
+            detail=_detail(command, result),
+        )
+    return result
+
+
+def _detail(command: str, result: RunResult) -> str:
+    lines = [command]
+    text = result.stderr_text.rstrip()
+    if text:
+        lines.append(text)
+    if len(result.stderr) >= MAX_STDERR:
+        lines.append(f"[stderr cut at {MAX_STDERR:,} bytes]")
+    return "\n".join(lines)
+
+
+def _failed(binary: Path, result: RunResult) -> IntrospectionError:
+    if result.returncode < 0:
+        status = f"was killed by signal {-result.returncode}"
+    else:
+        status = f"exited with status {result.returncode}"
+    return IntrospectionError(
+        f"`{result.flags}` {status} instead of printing its metadata",
+        path=binary,
+        fix="run the command below to see the error; the bundle's main() must be able to "
+        "start on the build host without its runtime configuration",
+        detail=_detail(log.format_command(result.argv), result),
+    )
+
+
+def _parse(binary: Path, result: RunResult) -> Manifest:
+    try:
+        manifest = parse_introspection(result.stdout, flag=result.flags, path=binary)
+    except ManifestError as exc:
+        shown = result.stdout[:120]
+        detail = "\n".join(
+            part
+            for part in (
+                log.format_command(result.argv),
+                exc.detail or "",
+                f"stdout began with: {shown!r}",
+            )
+            if part
+        )
+        raise IntrospectionError(
+            f"`{result.flags}` printed something that is not bundle metadata: {exc.problem}",
+            path=binary,
+            fix="the bundle (or a library it imports) must print nothing but the metadata on "
+            "stdout for this flag; or pass --metadata FILE",
+            detail=detail,
+        ) from exc
+    if manifest.source is not None:
+        manifest = dataclasses.replace(manifest, source=None)
+    return manifest
+
+
+def introspect(
+    binary: PathLike,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    env: Optional[Mapping[str, str]] = None,
+) -> Manifest:
+    """The manifest a built bundle binary reports about itself (``source`` is ``None``).
+
+    ``timeout`` and ``max_output`` bound each run; ``env`` adds variables to the scrubbed
+    environment. Raises IntrospectionError naming the binary, the flag and the fix.
+    """
+    path = Path(binary)
+    if not path.is_file():
+        raise IntrospectionError(
+            "the binary does not exist" if not path.exists() else "not a regular file",
+            path=path,
+            fix="build the bundle first, or point at the built executable",
+        )
+    rejections: list[RunResult] = []
+    for flags in LISTING_FLAGS:
+        result = run_binary(path, flags, timeout=timeout, max_output=max_output, env=env)
+        if result.returncode == 0:
+            manifest = _parse(path, result)
+            if not manifest.dags:
+                raise IntrospectionError(
+                    "bundle exposes no dags: nothing to pack",
+                    path=path,
+                    fix="register at least one DAG in the bundle's main package before it "
+                    "hands control to the SDK",
+                )
+            log.debug(f"{path}: `{result.flags}` listed {len(manifest.dags)} dag(s)")
+            return manifest
+        if not result.rejected_flag():
+            raise _failed(path, result)
+        rejections.append(result)
+
+    oldest = run_binary(path, IDENTITY_FLAG, timeout=timeout, max_output=max_output, env=env)
+    if oldest.returncode == 0:
+        raise IntrospectionError(
+            "binary only answers --bundle-metadata: its SDK is too old to list DAGs",
+            path=path,
+            fix="upgrade the Airflow Go SDK or pass --metadata FILE",
+            detail=_detail(log.format_command(oldest.argv), oldest) if oldest.stderr else None,
+        )
+    if not oldest.rejected_flag():
+        raise _failed(path, oldest)
+    rejections.append(oldest)
+    tried = ", ".join(f"`{r.flags}`" for r in rejections)
+    raise IntrospectionError(
+        f"binary answers none of the introspection flags ({tried}): it is not an Airflow Go "
+        "SDK bundle, or its SDK predates bundle introspection",
+        path=path,
+        fix="build it with a current Airflow Go SDK, or pass --metadata FILE",
+        detail=_detail(log.format_command(rejections[0].argv), rejections[0]),
+    )
