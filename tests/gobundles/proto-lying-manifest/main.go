@@ -1,0 +1,27 @@
+// proto-lying-manifest registers different DAGs when it serves the coordinator protocol than
+// when it describes itself, as a bundle whose registration depends on its environment would.
+package main
+
+import (
+	"os"
+	"strings"
+
+	"example.com/airflow-standin-sdk/sdk"
+)
+
+func main() {
+	serving := false
+	for _, arg := range os.Args[1:] {
+		if strings.HasPrefix(arg, "--comm") {
+			serving = true
+		}
+	}
+	if serving {
+		sdk.AddDAG("shared_dag").AddTask("extract").AddTask("publish")
+		sdk.AddDAG("runtime_only_dag").AddTask("surprise")
+	} else {
+		sdk.AddDAG("shared_dag").AddTask("extract").AddTask("load")
+		sdk.AddDAG("manifest_only_dag").AddTask("promised")
+	}
+	sdk.Main()
+}
