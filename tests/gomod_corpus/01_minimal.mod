@@ -1,0 +1,3 @@
+module example.com/minimal
+
+go 1.24

@@ -1,0 +1,4 @@
+// Deprecated: use example.com/newdags instead.
+module example.com/olddags
+
+go 1.23

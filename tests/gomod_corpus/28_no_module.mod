@@ -1,0 +1,3 @@
+go 1.24
+
+require example.com/a v1.0.0

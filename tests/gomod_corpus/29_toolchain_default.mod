@@ -1,0 +1,5 @@
+module example.com/tcdefault
+
+go 1.24.0
+
+toolchain default

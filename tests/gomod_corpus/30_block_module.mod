@@ -1,0 +1,5 @@
+module (
+	example.com/blockmodule
+)
+
+go 1.24

@@ -1,0 +1,5 @@
+module example.com/bad
+
+go 1.24
+
+requires example.com/a v1.0.0

@@ -1,0 +1,4 @@
+module example.com/bad
+
+/* not allowed */
+go 1.24

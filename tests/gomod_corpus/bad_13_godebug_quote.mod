@@ -1,0 +1,3 @@
+module example.com/bad
+
+godebug "panicnil=1"
