@@ -1,0 +1,123 @@
+"""Pre-commit hook ``check-go-bundles``: the bundles configured in pyproject.toml still pack.
+
+The hook reads the same ``airflow_go`` settings as the hatch build hook, builds, introspects
+and packs every configured bundle into a temporary directory outside the repository, and
+verifies each result. Nothing is written into the repository: build outputs go to the
+temporary directory, and the pipeline's cache (which makes an unchanged repository cost a
+fraction of a second) lives in the user's cache directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from hatch_airflow_go import log, pipeline
+from hatch_airflow_go.config import load_settings
+from hatch_airflow_go.errors import ConfigError
+from hatch_airflow_go.verify import verify_bundle
+from precommit_hooks._common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    argv_list,
+    guarded,
+    print_finding,
+)
+
+DEFAULT_PYPROJECT = "pyproject.toml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="check-go-bundles",
+        description=(
+            "Build, introspect, pack and verify the Airflow Go bundles configured in "
+            "pyproject.toml, in a temporary directory; nothing is written to the repository."
+        ),
+    )
+    # pre-commit passes no file names (pass_filenames: false); accept them anyway so a
+    # user's `pass_filenames: true` does not turn into a usage error.
+    parser.add_argument("filenames", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--pyproject",
+        default=DEFAULT_PYPROJECT,
+        metavar="PATH",
+        help=f"the project whose bundles are checked (default ./{DEFAULT_PYPROJECT})",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on warnings too (e.g. dag ids Airflow rejects, dags without tasks)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="rebuild every bundle instead of reusing the build cache",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="echo every go command")
+    return parser
+
+
+def _where(spec_package: str, module_dir: Path) -> str:
+    """A repository-relative name for a bundle's package, for finding lines."""
+    target = module_dir / spec_package
+    try:
+        return os.path.relpath(target)
+    except ValueError:  # another drive on Windows
+        return str(target)
+
+
+def _check(args: argparse.Namespace) -> int:
+    pyproject = Path(args.pyproject)
+    if not pyproject.is_file():
+        raise ConfigError(
+            "no such file: check-go-bundles reads its bundles from it",
+            path=pyproject,
+            fix="run the hook from the project root or pass --pyproject PATH in the hook's args",
+        )
+    settings = load_settings(pyproject, os.environ)
+    if settings.skip:
+        log.info(f"{pyproject}: bundle building is switched off (skip = true); nothing checked")
+        return EXIT_CLEAN
+    root = pyproject.resolve().parent
+    cache_dir = None if args.no_cache else settings.cache_dir()
+    status = EXIT_CLEAN
+    with tempfile.TemporaryDirectory(prefix="check-go-bundles-") as out:
+        specs = settings.bundle_specs(root, Path(out))
+        if not specs:
+            print_finding(
+                pyproject,
+                "no bundles configured, so check-go-bundles has nothing to check",
+                f'add [[{settings.where}.bundles]] package = "./cmd/NAME", or drop the hook',
+            )
+            return EXIT_FINDINGS
+        built = pipeline.pack_bundles(specs, cache_dir=cache_dir)
+        for spec, bundle in zip(specs, built):
+            where = _where(spec.package, spec.module_dir)
+            report = verify_bundle(bundle.path, strict=args.strict)
+            # The pipeline and verify both apply the id rules: say each thing once.
+            warnings = list(dict.fromkeys([*bundle.warnings, *report.warnings]))
+            for problem in report.errors:
+                print_finding(where, f"bundle {bundle.name!r}: {problem}")
+            for warning in warnings:
+                print_finding(where, f"bundle {bundle.name!r}: warning: {warning}")
+            if not report.ok or (args.strict and warnings):
+                status = EXIT_FINDINGS
+            else:
+                log.info(f"{where}: {bundle.summary()}")
+    return status
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv_list(argv))
+    if args.verbose:
+        log.set_verbose(True)
+    return guarded(lambda: _check(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
