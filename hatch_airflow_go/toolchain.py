@@ -23,6 +23,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -112,17 +113,7 @@ class GoToolchain:
         log.debug(command)
         label = what or f"go {args[0] if args else ''}".strip()
         try:
-            result = subprocess.run(
-                argv,
-                cwd=cwd,
-                env=dict(env),
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                timeout=timeout,
-                check=False,
-            )
+            result = _run_bounded(argv, cwd=cwd, env=env, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise error(
                 f"{label} did not finish within {timeout:g} s",
@@ -146,6 +137,35 @@ class GoToolchain:
                 detail=f"{command}\n{output}".rstrip(),
             )
         return result
+
+
+def _run_bounded(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: Optional[float]
+) -> subprocess.CompletedProcess[str]:
+    """Run to completion; on timeout kill the whole process group (go's compilers too)."""
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=os.name == "posix",
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # Children (compile, link, a slow `sleep`) keep the pipes open: end them all.
+            if os.name == "posix":
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)
 
 
 def _toolchain_key(
