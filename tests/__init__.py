@@ -1,0 +1,1 @@
+"""The hatch-airflow-go test suite."""
