@@ -1,0 +1,672 @@
+"""The bundle manifest (``airflow-metadata.yaml``): model, readers, checks and the V1 renderer.
+
+Readers accept every shape a bundle or a bundle binary can produce: the released V1 manifest,
+the legacy V0 one, the unreleased ``sources``-index and ``digests`` experiments, and what the
+three generations of SDK binaries print when asked to describe themselves. Text is parsed with
+``yaml.safe_load``'s machinery, as Airflow's own reader does; ids are taken from the scalars'
+own text so that ``123:`` still names the DAG ``"123"`` the SDK registered.
+
+The writer never copies what a binary printed: :func:`render_v1` re-renders the model with
+the same bytes upstream's packer (gopkg.in/yaml.v3) writes, and then reads its own output back
+to prove Airflow will see exactly the ids that went in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import jsonschema
+import yaml
+
+from hatch_airflow_go import yamlrender
+from hatch_airflow_go.errors import ManifestError, PathLike
+
+SUPPORTED_SCHEMA_VERSION = "2026-06-16"
+"""The only ``sdk.supervisor_schema_version`` the released reader (task-sdk 1.3.x) accepts."""
+
+SHAPES = (
+    "v1",
+    "v0",
+    "sources-index",
+    "digests",
+    "airflow-metadata",
+    "dump-bundle-spec",
+    "unknown",
+)
+MAX_ID_LENGTH = 250
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+_RESOLVER = yaml.resolver.Resolver()
+_INTROSPECTION_FLAGS = {
+    "--airflow-metadata": ("yaml", "airflow-metadata"),
+    "--airflow-metadata --format yaml": ("yaml", "airflow-metadata"),
+    "--airflow-metadata --format json": ("json", "airflow-metadata"),
+    "--dump-bundle-spec": ("json", "dump-bundle-spec"),
+}
+_REPACK_FIX = "repack the bundle (hatch-airflow-go pack, or go tool airflow-go-pack)"
+_SDK_FIX = (
+    "upgrade the Airflow Go SDK the bundle is built with, or pass a pre-captured --metadata file"
+)
+
+# A parsed document before it becomes a Manifest: mappings keyed by the keys' own text,
+# scalars as their text, YAML/JSON nulls as None.
+_Tree = Union[dict[str, Any], list[Any], str, None]
+
+
+@dataclass(frozen=True)
+class SdkInfo:
+    """The ``sdk`` block: which language SDK built the bundle, and its wire-schema version."""
+
+    language: str
+    version: str
+    supervisor_schema_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A bundle's description: its SDK and its DAGs (dag_id -> task ids, in registration order).
+
+    ``shape`` names the form it was read from; ``raw`` is what ``yaml.safe_load`` (or
+    ``json.loads``) produced from that text, which is what Airflow's reader sees.
+    """
+
+    sdk: SdkInfo
+    dags: dict[str, list[str]]
+    source: Optional[str] = None
+    metadata_version: str = "1.0"
+    shape: str = "v1"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_source(self, source_name: str) -> Manifest:
+        """The same manifest naming ``source_name`` (a base name) as its source file."""
+        return replace(self, source=source_name)
+
+    def document(self) -> dict[str, Any]:
+        """The V1 document this model describes, as plain Python data."""
+        sdk: dict[str, Any] = {"language": self.sdk.language, "version": self.sdk.version}
+        if self.sdk.supervisor_schema_version is not None:
+            sdk["supervisor_schema_version"] = self.sdk.supervisor_schema_version
+        doc: dict[str, Any] = {"airflow_bundle_metadata_version": self.metadata_version, "sdk": sdk}
+        if self.source is not None:
+            doc["source"] = self.source
+        doc["dags"] = {dag_id: {"tasks": list(tasks)} for dag_id, tasks in self.dags.items()}
+        return doc
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered manifest's bytes and what the renderer wants the user to know."""
+
+    data: bytes
+    warnings: list[str]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _decode(data: bytes, path: Optional[PathLike], what: str, fix: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            f"{what} is not valid UTF-8 (byte offset {exc.start}: {exc.reason})",
+            path=path,
+            fix=fix,
+        ) from None
+
+
+def _yaml_error(
+    exc: yaml.YAMLError, path: Optional[PathLike], what: str, fix: str
+) -> ManifestError:
+    if isinstance(exc, yaml.reader.ReaderError):
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problem = f"character offset {exc.position}: U+{char:04X} is not allowed in YAML"
+    elif isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        problem = f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    else:
+        problem = str(exc)
+    return ManifestError(f"{what} is not valid YAML ({problem})", path=path, fix=fix)
+
+
+def _node_tree(node: yaml.Node, memo: dict[int, _Tree], depth: int = 0) -> _Tree:
+    """Turn a composed node into a tree of texts; aliases are shared, cycles become None."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if isinstance(node, yaml.ScalarNode):
+        return None if node.tag == _NULL_TAG else str(node.value)
+    if depth > 16:
+        return None
+    memo[key] = None  # a cycle back to this node reads as null
+    result: _Tree
+    if isinstance(node, yaml.SequenceNode):
+        result = [_node_tree(item, memo, depth + 1) for item in node.value]
+    elif isinstance(node, yaml.MappingNode):
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                mapping[str(key_node.value)] = _node_tree(value_node, memo, depth + 1)
+        result = mapping
+    else:  # pragma: no cover - PyYAML composes only the three node kinds
+        result = None
+    memo[key] = result
+    return result
+
+
+def _load_yaml(
+    text: str, path: Optional[PathLike], what: str, fix: str, *, must_construct: bool
+) -> tuple[_Tree, Any]:
+    """Parse YAML once: the tree of the scalars' texts, and what ``yaml.safe_load`` returns.
+
+    With ``must_construct`` false, a document that composes but cannot be constructed (an
+    unquoted ``=`` for instance) still yields its tree; ``raw`` is then the tree itself.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        tree = _node_tree(node, {})
+        try:
+            # The constructor flattens merge keys in place, so build the tree first.
+            raw = loader.construct_document(node)
+        except yaml.YAMLError:
+            if must_construct:
+                raise
+            raw = tree
+        return tree, raw
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, path, what, fix) from None
+    finally:
+        loader.dispose()
+
+
+def _json_tree(value: Any) -> _Tree:
+    if isinstance(value, dict):
+        return {str(k): _json_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_tree(v) for v in value]
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _load_json(text: str, path: Optional[PathLike], what: str, fix: str) -> tuple[_Tree, Any]:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(
+            f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            path=path,
+            fix=fix,
+        ) from None
+    return _json_tree(raw), raw
+
+
+def _detect_shape(tree: Mapping[str, Any]) -> str:
+    if "digests" in tree and "dags" not in tree:
+        return "digests"
+    if "sources" in tree and "source" not in tree:
+        return "sources-index"
+    if "airflow_bundle_metadata_version" in tree:
+        return "v1" if "source" in tree else "airflow-metadata"
+    if "format_version" in tree:
+        return "v0" if "source" in tree else "dump-bundle-spec"
+    return "unknown"
+
+
+def _is_bundle_metadata_only(tree: Mapping[str, Any]) -> bool:
+    return "name" in tree and set(tree) <= {"name", "version"}
+
+
+def _no_dags_error(path: Optional[PathLike], what: str) -> ManifestError:
+    return ManifestError(
+        f"binary exposes no dags: {what} carries only the oldest SDK's --bundle-metadata "
+        "answer (name and version)",
+        path=path,
+        fix=_SDK_FIX,
+    )
+
+
+def _text_or_empty(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _build(
+    tree: _Tree,
+    raw: Any,
+    *,
+    shape: Optional[str],
+    strict: bool,
+    path: Optional[PathLike],
+    what: str,
+    fix: str,
+) -> Manifest:
+    """Make a Manifest from a parsed tree; ``strict`` turns every structural gap into an error."""
+
+    def fail(problem: str) -> ManifestError:
+        return ManifestError(f"{what}: {problem}", path=path, fix=fix)
+
+    if not isinstance(tree, dict):
+        kind = "empty" if tree is None else f"a {'list' if isinstance(tree, list) else 'scalar'}"
+        raise fail(f"expected a mapping at the top level, found {kind}")
+    if _is_bundle_metadata_only(tree):
+        raise _no_dags_error(path, what)
+    detected = _detect_shape(tree)
+    if strict and detected == "unknown":
+        raise fail(
+            "neither airflow_bundle_metadata_version nor format_version is present; "
+            "this is not a bundle manifest"
+        )
+
+    sdk_tree = tree.get("sdk")
+    if not isinstance(sdk_tree, dict):
+        if strict:
+            raise fail("no `sdk` mapping")
+        sdk_tree = {}
+    language, version = sdk_tree.get("language"), sdk_tree.get("version")
+    if strict and not (isinstance(language, str) and language):
+        raise fail("sdk.language is missing or not a string")
+    if strict and not isinstance(version, str):
+        raise fail("sdk.version is missing or not a string")
+    schema_version = sdk_tree.get("supervisor_schema_version")
+    sdk = SdkInfo(
+        language=_text_or_empty(language),
+        version=_text_or_empty(version),
+        supervisor_schema_version=schema_version if isinstance(schema_version, str) else None,
+    )
+
+    dags_tree = tree.get("dags")
+    dags: dict[str, list[str]] = {}
+    if dags_tree is None and strict:
+        if detected == "digests":
+            raise fail("it uses the unreleased `digests` shape, which lists no dags")
+        raise fail("no `dags` mapping")
+    if isinstance(dags_tree, dict):
+        for dag_id, entry in dags_tree.items():
+            tasks_tree = entry.get("tasks") if isinstance(entry, dict) else None
+            if strict and not isinstance(entry, dict):
+                raise fail(f"dag {dag_id!r} is not a mapping with a `tasks` list")
+            if tasks_tree is None:
+                dags[dag_id] = []
+            elif isinstance(tasks_tree, list):
+                if strict and not all(isinstance(task, str) for task in tasks_tree):
+                    raise fail(f"dag {dag_id!r}: every task id must be a string")
+                dags[dag_id] = [task for task in tasks_tree if isinstance(task, str)]
+            elif strict:
+                raise fail(f"dag {dag_id!r}: `tasks` is not a list")
+            else:
+                dags[dag_id] = []
+    elif dags_tree is not None and strict:
+        raise fail("`dags` is not a mapping")
+
+    source = tree.get("source")
+    metadata_version = tree.get("airflow_bundle_metadata_version", tree.get("format_version"))
+    return Manifest(
+        sdk=sdk,
+        dags=dags,
+        source=source if isinstance(source, str) else None,
+        metadata_version=metadata_version if isinstance(metadata_version, str) else "",
+        shape=shape or detected,
+        raw=raw if isinstance(raw, dict) else {},
+    )
+
+
+def parse_embedded(data: bytes, *, path: Optional[PathLike] = None) -> Manifest:
+    """Read the manifest stored in a bundle, whatever its shape.
+
+    Syntax and encoding errors raise ManifestError; a well-formed document with missing or
+    odd fields is returned as far as it goes (see :func:`schema_problems` and
+    :func:`reader_problems` for what is wrong with it).
+    """
+    what = "the bundle's manifest"
+    text = _decode(data, path, what, _REPACK_FIX)
+    tree, raw = _load_yaml(text, path, what, _REPACK_FIX, must_construct=True)
+    return _build(tree, raw, shape=None, strict=False, path=path, what=what, fix=_REPACK_FIX)
+
+
+def parse_introspection(text: bytes, *, flag: str, path: Optional[PathLike] = None) -> Manifest:
+    """Read what a bundle binary printed for ``flag`` (the exact flag string used).
+
+    ``--airflow-metadata`` prints YAML, ``--airflow-metadata --format json`` and
+    ``--dump-bundle-spec`` print JSON. ``--bundle-metadata`` lists no dags, so its answer alone
+    is an error. The result has ``source=None``.
+    """
+    normalized = " ".join(flag.split())
+    what = f"the output of `{normalized}`"
+    if normalized == "--bundle-metadata":
+        raise _no_dags_error(path, what)
+    if normalized not in _INTROSPECTION_FLAGS:
+        raise ManifestError(
+            f"unknown introspection flag {flag!r}",
+            path=path,
+            fix="use --airflow-metadata [--format json] or --dump-bundle-spec",
+        )
+    kind, shape = _INTROSPECTION_FLAGS[normalized]
+    decoded = _decode(text, path, what, _SDK_FIX)
+    if not decoded.strip():
+        raise ManifestError(f"{what} is empty", path=path, fix=_SDK_FIX)
+    if kind == "json":
+        tree, raw = _load_json(decoded, path, what, _SDK_FIX)
+    else:
+        tree, raw = _load_yaml(decoded, path, what, _SDK_FIX, must_construct=False)
+    manifest = _build(tree, raw, shape=shape, strict=True, path=path, what=what, fix=_SDK_FIX)
+    return replace(manifest, source=None)
+
+
+def load_metadata_file(path: PathLike) -> Manifest:
+    """Read a pre-captured metadata file (any manifest or introspection form, YAML or JSON)."""
+    what = "the metadata file"
+    fix = "capture it again with `<bundle binary> --airflow-metadata --format json > FILE`"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot read the metadata file: {exc.strerror or exc}", path=path, fix=fix
+        ) from None
+    text = _decode(data, path, what, fix)
+    if not text.strip():
+        raise ManifestError("the metadata file is empty", path=path, fix=fix)
+    if os.fspath(path).endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{"):
+        tree, raw = _load_json(text.lstrip("\ufeff"), path, what, fix)
+    else:
+        tree, raw = _load_yaml(text, path, what, fix, must_construct=False)
+    return _build(tree, raw, shape=None, strict=True, path=path, what=what, fix=fix)
+
+
+def merge_bundle_metadata(
+    manifest: Manifest, text: bytes, *, path: Optional[PathLike] = None
+) -> Manifest:
+    """Fill a missing ``sdk.version`` from a ``--bundle-metadata`` answer (name, version)."""
+    what = "the output of `--bundle-metadata`"
+    tree, _raw = _load_json(_decode(text, path, what, _SDK_FIX), path, what, _SDK_FIX)
+    if not isinstance(tree, dict) or not isinstance(tree.get("version"), str):
+        raise ManifestError(f"{what} has no version string", path=path, fix=_SDK_FIX)
+    if manifest.sdk.version:
+        return manifest
+    return replace(manifest, sdk=replace(manifest.sdk, version=tree["version"]))
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    schema_text = (
+        resources.files("hatch_airflow_go")
+        .joinpath("airflow-metadata.schema.json")
+        .read_text(encoding="utf-8")
+    )
+    schema = json.loads(schema_text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _instance(manifest: Manifest) -> Mapping[str, Any]:
+    return manifest.raw if manifest.raw else manifest.document()
+
+
+def schema_problems(manifest: Manifest) -> list[str]:
+    """Where the manifest breaks the JSON schema of the V1 manifest (empty when valid).
+
+    What was parsed is checked when there is one (that is what a reader sees), else the model.
+    """
+    problems = []
+    for error in _validator().iter_errors(_instance(manifest)):
+        where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        problems.append(f"{where}: {error.message}")
+    return sorted(problems)
+
+
+def _id_problems(value: str) -> list[str]:
+    problems = []
+    if not value:
+        problems.append("is empty")
+    if len(value) > MAX_ID_LENGTH:
+        problems.append(f"is {len(value)} characters long (at most {MAX_ID_LENGTH})")
+    bad = sorted({char for char in value if not (char.isalnum() or char in "_.-")})
+    if bad:
+        shown = ", ".join(repr(char) for char in bad[:8]) + (", ..." if len(bad) > 8 else "")
+        problems.append(f"contains {shown} (only letters, digits, '_', '.' and '-' are allowed)")
+    if ".." in value:
+        problems.append("contains '..' (refused unless the server sets allow_double_dot_in_ids)")
+    return problems
+
+
+def _short(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def id_warnings(manifest: Manifest) -> list[str]:
+    """Ids the Airflow server would refuse (upstream's packer only warns), one message per id."""
+    warnings = []
+    for dag_id, tasks in manifest.dags.items():
+        problems = _id_problems(dag_id)
+        if problems:
+            warnings.append(f"dag id {_short(dag_id)} " + "; ".join(problems))
+        for task_id in tasks:
+            problems = _id_problems(task_id)
+            if problems:
+                warnings.append(
+                    f"task id {_short(task_id)} of dag {_short(dag_id)} " + "; ".join(problems)
+                )
+    return warnings
+
+
+def reader_problems(manifest: Manifest) -> list[str]:
+    """Why the released Airflow reader (task-sdk 1.3.x) would skip this bundle or miss a DAG."""
+    doc = _instance(manifest)
+    problems = []
+    sdk = doc.get("sdk")
+    if not isinstance(sdk, Mapping):
+        problems.append("no `sdk` mapping: the reader rejects the bundle")
+    else:
+        version = sdk.get("supervisor_schema_version")
+        if version is None:
+            problems.append(
+                "sdk.supervisor_schema_version is missing: the reader rejects the bundle "
+                f"(it needs the string {SUPPORTED_SCHEMA_VERSION!r})"
+            )
+        elif isinstance(version, date):
+            problems.append(
+                f"sdk.supervisor_schema_version is an unquoted date ({version.isoformat()}): "
+                "YAML reads it as a date, not a string, and the reader rejects the bundle"
+            )
+        elif not isinstance(version, str):
+            problems.append(
+                f"sdk.supervisor_schema_version is a {type(version).__name__}, not a string: "
+                "the reader rejects the bundle"
+            )
+        elif version != SUPPORTED_SCHEMA_VERSION:
+            problems.append(
+                f"sdk.supervisor_schema_version is {version!r}: the released reader accepts "
+                f"only {SUPPORTED_SCHEMA_VERSION!r}"
+            )
+    dags = doc.get("dags")
+    if not isinstance(dags, Mapping):
+        problems.append("no `dags` mapping: the reader finds no DAG in this bundle")
+    else:
+        if not dags:
+            problems.append("`dags` is empty: the reader finds no DAG in this bundle")
+        for key in dags:
+            if not isinstance(key, str):
+                problems.append(
+                    f"dag id {key!r} reads back as {type(key).__name__}, not a string: "
+                    "the reader can never find this DAG"
+                )
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _plain_reads_as(key: str) -> Optional[str]:
+    """The non-string type yaml.safe_load gives ``key`` when written plain, or None."""
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, key, (True, False))  # type: ignore[no-untyped-call]
+    # A plain `=` resolves to the `value` tag, but safe_load turns such a key back into str.
+    return None if tag in (_STR_TAG, _VALUE_TAG) else tag.rsplit(":", 1)[-1]
+
+
+def _written_plain(key: str) -> bool:
+    return yamlrender.key_style(key, simple=yamlrender.is_simple_key(key)) == yamlrender.PLAIN
+
+
+def _check_text(manifest: Manifest) -> None:
+    texts = [manifest.sdk.language, manifest.sdk.version, manifest.metadata_version]
+    texts += [manifest.sdk.supervisor_schema_version or "", manifest.source or ""]
+    for dag_id, tasks in manifest.dags.items():
+        texts.append(dag_id)
+        texts.extend(tasks)
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ManifestError(
+                f"id or value {text!r} holds a lone surrogate and cannot be written as UTF-8",
+                fix="register DAG and task ids that are valid Unicode text",
+            ) from None
+
+
+def _render(manifest: Manifest, ids: Sequence[str], forced: Mapping[str, str]) -> str:
+    sdk = [("language", manifest.sdk.language), ("version", manifest.sdk.version)]
+    if manifest.sdk.supervisor_schema_version is not None:
+        sdk.append(("supervisor_schema_version", manifest.sdk.supervisor_schema_version))
+    return yamlrender.render_document(
+        metadata_version=manifest.metadata_version,
+        sdk=sdk,
+        source=manifest.source,
+        entries=[
+            yamlrender.Entry(dag_id, manifest.dags[dag_id], forced.get(dag_id)) for dag_id in ids
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class _ReadBack:
+    """How a rendered manifest reads back through yaml.safe_load."""
+
+    parse_error: Optional[str] = None  # the document does not load at all
+    fixed_error: Optional[str] = None  # version, sdk or source come back different
+    lost: tuple[str, ...] = ()  # dag ids that do not come back with the same tasks
+
+    @property
+    def ok(self) -> bool:
+        return self.parse_error is None and self.fixed_error is None and not self.lost
+
+
+def _read_back(text: str, manifest: Manifest, ids: Sequence[str]) -> _ReadBack:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        message = " ".join(str(exc).split())
+        return _ReadBack(parse_error=f"yaml.safe_load cannot read it: {message}", lost=tuple(ids))
+    if not isinstance(data, dict):
+        return _ReadBack(fixed_error="it does not read back as a mapping", lost=tuple(ids))
+    expected = manifest.document()
+    for key in ("airflow_bundle_metadata_version", "sdk", "source"):
+        if data.get(key) != expected.get(key):
+            return _ReadBack(fixed_error=f"`{key}` reads back as {data.get(key)!r}")
+    dags = data.get("dags")
+    if not isinstance(dags, dict):
+        return _ReadBack(lost=tuple(ids))
+    return _ReadBack(
+        lost=tuple(
+            dag_id for dag_id in ids if dags.get(dag_id) != {"tasks": list(manifest.dags[dag_id])}
+        )
+    )
+
+
+def _fails_alone(manifest: Manifest, dag_id: str) -> bool:
+    """Whether this one dag id, rendered upstream's way on its own, fails to read back."""
+    single = replace(manifest, dags={dag_id: manifest.dags[dag_id]})
+    return not _read_back(_render(single, [dag_id], {}), single, [dag_id]).ok
+
+
+def _bug(problem: str) -> ManifestError:
+    return ManifestError(
+        f"rendered manifest does not read back as written: {problem}",
+        fix="report this as a bug in hatch-airflow-go, with the DAG and task ids",
+    )
+
+
+def render_v1(manifest: Manifest, *, exact_upstream: bool = False) -> Rendered:
+    """Render the V1 manifest with the bytes upstream's packer (yaml.v3, indent 2) writes.
+
+    dag ids are sorted byte-wise, tasks keep their order. A dag id that yaml.safe_load would
+    read back as something other than the same string (``123``, ``true``, ``null``, ``<<``,
+    ...) is double-quoted, with a warning, unless ``exact_upstream`` asks for upstream's bytes
+    even then; the warning then names the DAGs Airflow will not find. The output is always
+    read back; a mismatch that is not explained by ``exact_upstream`` raises ManifestError.
+    """
+    _check_text(manifest)
+    # Code point order is UTF-8 byte order, which is what Go's sort.Strings compares.
+    ids = sorted(manifest.dags)
+    culprits: dict[str, str] = {}
+    for dag_id in ids:
+        if _written_plain(dag_id):
+            reads_as = _plain_reads_as(dag_id)
+            if reads_as is not None:
+                culprits[dag_id] = f"reads back as YAML {reads_as}, not a string"
+
+    warnings: list[str] = []
+    forced: dict[str, str] = {}
+    if not exact_upstream:
+        forced = {dag_id: yamlrender.DOUBLE_QUOTED for dag_id in culprits}
+    text = _render(manifest, ids, forced)
+    check = _read_back(text, manifest, ids)
+    if check.fixed_error is not None:
+        raise _bug(check.fixed_error)
+
+    if not check.ok:
+        # Beyond the resolver's types, find each id that does not survive on its own.
+        for dag_id in ids if check.parse_error else check.lost:
+            if dag_id not in culprits and _fails_alone(manifest, dag_id):
+                culprits[dag_id] = "does not read back unchanged when written plain"
+        if not exact_upstream:
+            forced = {dag_id: yamlrender.DOUBLE_QUOTED for dag_id in culprits}
+            text = _render(manifest, ids, forced)
+            check = _read_back(text, manifest, ids)
+            if not check.ok:
+                raise _bug(check.parse_error or check.fixed_error or _names(check.lost))
+
+    if not exact_upstream:
+        warnings.extend(
+            f"dag id {_short(dag_id)} {why}, so Airflow could not find it: written "
+            "double-quoted (upstream's packer writes it plain)"
+            for dag_id, why in culprits.items()
+        )
+    elif not check.ok:
+        if not culprits:
+            raise _bug(check.parse_error or _names(check.lost))
+        causes = "; ".join(f"{_short(dag_id)} {why}" for dag_id, why in culprits.items())
+        if check.parse_error:
+            warnings.append(
+                f"Airflow will find none of this bundle's DAGs: {check.parse_error}. Upstream's "
+                f"exact rendering writes these dag ids plain: {causes}; render without "
+                "exact_upstream to quote them"
+            )
+        else:
+            warnings.append(
+                f"Airflow will not find these DAGs: {_names(check.lost)}. Upstream's exact "
+                f"rendering writes their ids plain: {causes}; render without exact_upstream "
+                "to quote them"
+            )
+    return Rendered(data=text.encode("utf-8"), warnings=warnings)
+
+
+def _names(ids: Sequence[str]) -> str:
+    return ", ".join(_short(dag_id) for dag_id in ids)
