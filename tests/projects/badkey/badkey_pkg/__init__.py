@@ -1,0 +1,1 @@
+"""Fixture: a hook table with a misspelt key."""

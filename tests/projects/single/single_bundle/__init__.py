@@ -1,0 +1,1 @@
+"""Python side of the single-bundle fixture project."""

@@ -1,0 +1,1 @@
+"""Python side of the two-bundle fixture project."""

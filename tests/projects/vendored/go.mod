@@ -1,0 +1,7 @@
+module example.com/fixtures/vendored
+
+go 1.24
+
+require example.com/airflow-standin-sdk v0.0.0
+
+replace example.com/airflow-standin-sdk => ../../../examples/standin-sdk

@@ -1,0 +1,413 @@
+"""The hook's settings model: one test per validation branch, env overrides, docs in sync."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hatch_airflow_go.config import (
+    BUNDLE_OPTIONS,
+    GLOBAL_TABLE,
+    HATCHLING_RESERVED_KEYS,
+    OPTIONS,
+    WHEEL_TABLE,
+    BundleSettings,
+    Settings,
+    load_settings,
+)
+from hatch_airflow_go.errors import ConfigError
+from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS
+
+from .conftest import REPO
+
+BUNDLE = {"package": "./cmd/etl"}
+
+
+def settings(tmp_path: Path, environ: Any = None, **config: Any) -> Settings:
+    config.setdefault("bundles", [BUNDLE])
+    return Settings.from_hook_config(config, root=tmp_path, environ=environ or {})
+
+
+def error_of(tmp_path: Path, environ: Any = None, **config: Any) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, environ, **config)
+    return caught.value
+
+
+def test_defaults(tmp_path: Path) -> None:
+    result = settings(tmp_path)
+    assert result.module_dir == tmp_path.resolve()
+    assert result.target is None
+    assert (result.goos, result.goarch) == (None, None)
+    assert result.build_flags == ()
+    assert result.go is None
+    assert result.cgo is False
+    assert result.install_dir is None
+    assert (result.exact_upstream, result.require_tool_directive) == (False, False)
+    assert (result.smoke_test, result.skip, result.cache) == (False, False, True)
+    assert result.bundles == (BundleSettings(package="./cmd/etl"),)
+
+
+def test_every_option_read_from_the_table(tmp_path: Path) -> None:
+    (tmp_path / "go").mkdir()
+    result = settings(
+        tmp_path,
+        **{
+            "module-dir": "go",
+            "target": "linux/arm64",
+            "build-flags": ["-tags=prod", "-ldflags=-s -w"],
+            "go": "/opt/go/bin/go",
+            "cgo": True,
+            "install-dir": "pkg/bundles/",
+            "exact-upstream": True,
+            "require-tool-directive": True,
+            "smoke-test": True,
+            "skip": True,
+            "cache": False,
+            "bundles": [
+                {
+                    "package": "./cmd/a",
+                    "name": "alpha",
+                    "source": "cmd/a/dags.go",
+                    "build-flags": ["-tags=a"],
+                    "env": {"GOEXPERIMENT": "arenas"},
+                }
+            ],
+        },
+    )
+    assert result.module_dir == (tmp_path / "go").resolve()
+    assert (result.target, result.goos, result.goarch) == ("linux/arm64", "linux", "arm64")
+    assert result.build_flags == ("-tags=prod", "-ldflags=-s -w")
+    assert result.go == "/opt/go/bin/go"
+    assert result.cgo
+    assert result.exact_upstream
+    assert result.require_tool_directive
+    assert result.smoke_test
+    assert result.skip
+    assert not result.cache
+    assert result.install_dir == "pkg/bundles"
+    assert result.bundles == (
+        BundleSettings(
+            "./cmd/a", "alpha", "cmd/a/dags.go", ("-tags=a",), {"GOEXPERIMENT": "arenas"}
+        ),
+    )
+
+
+def test_hatchling_reserved_keys_are_accepted(tmp_path: Path) -> None:
+    config = {key: value for key, value in zip(HATCHLING_RESERVED_KEYS, (True, [], False, []))}
+    assert settings(tmp_path, **config).bundles
+
+
+def test_unknown_key_names_it_and_suggests_the_closest(tmp_path: Path) -> None:
+    error = error_of(tmp_path, **{"modul-dir": "go"})
+    assert "unknown option `modul-dir`" in str(error)
+    assert "did you mean `module-dir`?" in str(error)
+    assert error.path == str(tmp_path / "pyproject.toml")
+
+
+def test_unknown_key_with_no_close_match_lists_the_valid_ones(tmp_path: Path) -> None:
+    error = error_of(tmp_path, zzz=1)
+    assert "valid keys:" in str(error)
+    assert "build-flags" in str(error)
+
+
+def test_unknown_bundle_key(tmp_path: Path) -> None:
+    error = error_of(tmp_path, bundles=[{"package": "./x", "nmae": "y"}])
+    assert "bundles #1: unknown option `nmae`" in str(error)
+    assert "did you mean `name`?" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("module-dir", 3, "must be a string, not an integer"),
+        ("go", ["go"], "must be a string, not an array"),
+        ("install-dir", True, "must be a string, not a boolean"),
+        ("target", 1.5, "must be a string, not a number"),
+        ("cgo", "yes", "must be a boolean, not a string"),
+        ("exact-upstream", 1, "must be a boolean, not an integer"),
+        ("require-tool-directive", "true", "must be a boolean"),
+        ("smoke-test", [], "must be a boolean, not an array"),
+        ("skip", {}, "must be a boolean, not a table"),
+        ("cache", "no", "must be a boolean"),
+        ("build-flags", "-tags=prod", "not a string (flags are never shell-split)"),
+        ("build-flags", [1], "must be a list of strings; 1 is an integer"),
+        ("build-flags", {"a": 1}, "must be a list of strings, not a table"),
+        ("bundles", {"package": "x"}, "must be an array of tables, not a table"),
+    ],
+)
+def test_wrong_types_name_the_option_and_the_type(
+    tmp_path: Path, key: str, value: Any, expected: str
+) -> None:
+    error = error_of(tmp_path, **{key: value})
+    assert f"option `{key}`" in str(error)
+    assert expected in str(error)
+    assert error.fix
+
+
+@pytest.mark.parametrize(
+    ("bundle", "expected"),
+    [
+        ("./cmd/x", "bundles #1` must be a table, not a string"),
+        ({}, "bundles #1` has no `package`"),
+        ({"package": 5}, "`package` must be a non-empty string, not an integer"),
+        ({"package": ""}, "`package` must be a non-empty string"),
+        ({"package": "./x", "name": 3}, "name` must be a string, not an integer"),
+        ({"package": "./x", "name": "a/b"}, "must be a plain file name, not 'a/b'"),
+        ({"package": "./x", "name": ".."}, "must be a plain file name"),
+        ({"package": "./x", "source": False}, "source` must be a string, not a boolean"),
+        ({"package": "./x", "build-flags": "-x"}, "not a string (flags are never shell-split)"),
+        ({"package": "./x", "env": {"A": 1}}, "env` must be a table of strings"),
+        ({"package": "./x", "env": ["A"]}, "env` must be a table of strings"),
+        ({"package": "./x", "env": {"GOOS": "linux"}}, "must not set GOOS"),
+        ({"package": "./x", "env": {"CGO_ENABLED": "1"}}, "must not set CGO_ENABLED"),
+    ],
+)
+def test_bundle_entry_errors(tmp_path: Path, bundle: Any, expected: str) -> None:
+    assert expected in str(error_of(tmp_path, bundles=[bundle]))
+
+
+def test_no_bundles_is_an_error_unless_skipped(tmp_path: Path) -> None:
+    assert "`bundles` is empty" in str(error_of(tmp_path, bundles=[]))
+    assert settings(tmp_path, bundles=[], skip=True).bundles == ()
+
+
+def test_module_dir_must_exist(tmp_path: Path) -> None:
+    error = error_of(tmp_path, **{"module-dir": "nope"})
+    assert "names 'nope', which is not a directory" in str(error)
+
+
+@pytest.mark.parametrize("value", ["/abs", "../up", "a/../b", "", "./x"])
+def test_install_dir_must_stay_inside_the_wheel(tmp_path: Path, value: str) -> None:
+    assert "must be a relative path inside the wheel" in str(
+        error_of(tmp_path, **{"install-dir": value})
+    )
+
+
+@pytest.mark.parametrize("value", ["linux", "linux/", "/amd64", "linux/amd64/v2", "linux amd64"])
+def test_target_must_be_goos_slash_goarch(tmp_path: Path, value: str) -> None:
+    error = error_of(tmp_path, target=value)
+    assert "option `target` must be GOOS/GOARCH" in str(error)
+
+
+def test_env_overrides_the_table(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    environ = {
+        "AIRFLOW_GO_MODULE_DIR": "other",
+        "AIRFLOW_GO_BUILD_FLAGS": '-tags=ci "-ldflags=-s -w"',
+        "AIRFLOW_GO_GO": "/usr/bin/go",
+        "AIRFLOW_GO_CGO": "yes",
+        "AIRFLOW_GO_INSTALL_DIR": "pkg/b",
+        "AIRFLOW_GO_EXACT_UPSTREAM": "1",
+        "AIRFLOW_GO_REQUIRE_TOOL_DIRECTIVE": "TRUE",
+        "AIRFLOW_GO_SMOKE_TEST": "on",
+        "AIRFLOW_GO_SKIP": "0",
+        "AIRFLOW_GO_CACHE": "false",
+        "AIRFLOW_GO_BUNDLES": "./cmd/a ./cmd/b",
+    }
+    result = settings(
+        tmp_path,
+        environ,
+        **{"build-flags": ["-tags=prod"], "go": "go", "cgo": False, "cache": True, "skip": True},
+    )
+    assert result.module_dir == (tmp_path / "other").resolve()
+    assert result.build_flags == ("-tags=ci", "-ldflags=-s -w")
+    assert result.go == "/usr/bin/go"
+    assert result.cgo
+    assert result.exact_upstream
+    assert result.require_tool_directive
+    assert result.smoke_test
+    assert not result.skip
+    assert not result.cache
+    assert result.install_dir == "pkg/b"
+    assert [b.package for b in result.bundles] == ["./cmd/a", "./cmd/b"]
+
+
+def test_empty_env_var_counts_as_unset(tmp_path: Path) -> None:
+    result = settings(tmp_path, {"AIRFLOW_GO_CGO": "", "AIRFLOW_GO_GO": ""}, cgo=True, go="g")
+    assert result.cgo is True
+    assert result.go == "g"
+
+
+def test_invalid_env_bool_names_the_variable(tmp_path: Path) -> None:
+    error = error_of(tmp_path, {"AIRFLOW_GO_SKIP": "maybe"})
+    assert "environment variable AIRFLOW_GO_SKIP must be a boolean, not 'maybe'" in str(error)
+
+
+def test_invalid_env_list_names_the_variable(tmp_path: Path) -> None:
+    error = error_of(tmp_path, {"AIRFLOW_GO_BUILD_FLAGS": '-tags="x'})
+    assert "environment variable AIRFLOW_GO_BUILD_FLAGS cannot be split" in str(error)
+    error = error_of(tmp_path, {"AIRFLOW_GO_BUNDLES": "'./x"})
+    assert "environment variable AIRFLOW_GO_BUNDLES cannot be split" in str(error)
+
+
+def test_invalid_env_target_names_the_variable(tmp_path: Path) -> None:
+    error = error_of(tmp_path, {"AIRFLOW_GO_TARGET": "arm64"})
+    assert "environment variable AIRFLOW_GO_TARGET must be GOOS/GOARCH" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "expected"),
+    [
+        (
+            {"target": "windows/amd64"},
+            {"AIRFLOW_GO_TARGET": "linux/arm64", "GOOS": "darwin"},
+            ("windows", "amd64"),
+        ),
+        (
+            {},
+            {"AIRFLOW_GO_TARGET": "linux/arm64", "GOOS": "darwin", "GOARCH": "amd64"},
+            ("linux", "arm64"),
+        ),
+        ({}, {"GOOS": "darwin", "GOARCH": "arm64"}, ("darwin", "arm64")),
+        ({}, {"GOARCH": "arm64"}, (None, "arm64")),
+        ({}, {}, (None, None)),
+    ],
+)
+def test_target_precedence(
+    tmp_path: Path, config: dict[str, Any], environ: dict[str, str], expected: tuple[Any, Any]
+) -> None:
+    result = settings(tmp_path, environ, **config)
+    assert (result.goos, result.goarch) == expected
+    assert result.target == (f"{expected[0]}/{expected[1]}" if all(expected) else None)
+
+
+def test_bundle_specs(tmp_path: Path) -> None:
+    (tmp_path / "go").mkdir()
+    result = settings(
+        tmp_path,
+        {"AIRFLOW_GO_TARGET": "linux/arm64"},
+        **{
+            "module-dir": "go",
+            "build-flags": ["-tags=prod"],
+            "cgo": True,
+            "exact-upstream": True,
+            "smoke-test": True,
+            "go": "/x/go",
+            "bundles": [
+                {"package": "./cmd/a"},
+                {
+                    "package": "./cmd/b",
+                    "name": "bee",
+                    "source": "cmd/b/d.go",
+                    "build-flags": ["-v"],
+                    "env": {"K": "V"},
+                },
+            ],
+        },
+    )
+    out = tmp_path / "out"
+    first, second = result.bundle_specs(tmp_path, out)
+    module = (tmp_path / "go").resolve()
+    assert first.package == "./cmd/a"
+    assert first.name is None
+    assert first.source is None
+    assert first.build_flags == (*REPRODUCIBLE_FLAGS, "-tags=prod")
+    assert second.build_flags == (*REPRODUCIBLE_FLAGS, "-tags=prod", "-v")
+    assert second.name == "bee"
+    assert second.source == module / "cmd/b/d.go"
+    assert dict(second.env) == {"K": "V"}
+    for spec in (first, second):
+        assert spec.module_dir == module
+        assert spec.output_dir == out
+        assert (spec.goos, spec.goarch) == ("linux", "arm64")
+        assert spec.cgo
+        assert spec.exact_upstream
+        assert spec.smoke_test
+        assert spec.go == "/x/go"
+    (plain,) = settings(tmp_path).bundle_specs(tmp_path, out, reproducible=False)
+    assert plain.build_flags == ()
+
+
+def test_cache_dir_is_per_module_and_optional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_GO_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = settings(tmp_path, **{"module-dir": "a"}).cache_dir()
+    second = settings(tmp_path, **{"module-dir": "b"}).cache_dir()
+    assert first is not None
+    assert second is not None
+    assert first != second
+    assert first.parent == tmp_path / "cache" / "projects"
+    assert settings(tmp_path, cache=False).cache_dir() is None
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_settings_reads_the_wheel_table(tmp_path: Path) -> None:
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        f"""
+[{WHEEL_TABLE}]
+cgo = true
+[[{WHEEL_TABLE}.bundles]]
+package = "./cmd/w"
+""",
+    )
+    result = load_settings(pyproject, {})
+    assert result.cgo
+    assert result.bundles[0].package == "./cmd/w"
+    assert result.where == WHEEL_TABLE
+
+
+def test_load_settings_reads_the_global_table(tmp_path: Path) -> None:
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        f"""
+[[{GLOBAL_TABLE}.bundles]]
+package = "./cmd/g"
+""",
+    )
+    result = load_settings(pyproject, {})
+    assert result.bundles[0].package == "./cmd/g"
+    assert result.where == GLOBAL_TABLE
+
+
+def test_load_settings_warns_when_both_tables_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        f"""
+[[{GLOBAL_TABLE}.bundles]]
+package = "./cmd/g"
+[[{WHEEL_TABLE}.bundles]]
+package = "./cmd/w"
+""",
+    )
+    result = load_settings(pyproject, {})
+    assert result.bundles[0].package == "./cmd/w"
+    err = capsys.readouterr().err
+    assert "hatchling does not merge them and the wheel table wins" in err
+
+
+def test_load_settings_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "missing.toml", {})
+    bad = write(tmp_path / "bad.toml", "[tool\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_settings(bad, {})
+    empty = write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match=re.escape(f"has no [{WHEEL_TABLE}] table")):
+        load_settings(empty, {})
+
+
+def test_docs_document_every_option_and_nothing_else() -> None:
+    text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^### `([a-z-]+)`$", text, flags=re.MULTILINE)
+    assert documented == [option.key for option in OPTIONS]
+    for option in OPTIONS:
+        section = text.split(f"### `{option.key}`", 1)[1].split("\n### ", 1)[0]
+        assert f"Environment: `{option.env_var}`" in section, option.key
+    table_keys = re.findall(r"^\| `([a-z-]+)` \|", text, flags=re.MULTILINE)
+    assert table_keys == [option.key for option in BUNDLE_OPTIONS]
+    for key in HATCHLING_RESERVED_KEYS:
+        assert f"`{key}`" in text
