@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Optional
 
-from hatch_airflow_go import __version__, commands
+from hatch_airflow_go import __version__, commands, log
 from hatch_airflow_go.errors import AirflowGoError
 
 PROG = "hatch-airflow-go"
@@ -43,9 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in _command_modules():
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
-        sub.set_defaults(
-            run=module.run, passthrough_allowed=getattr(module, "PASSTHROUGH", False)
-        )
+        sub.set_defaults(run=module.run, passthrough_allowed=getattr(module, "PASSTHROUGH", False))
     return parser
 
 
@@ -66,8 +64,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = _parse(parser, list(sys.argv[1:] if argv is None else argv))
     if args.verbose:
-        from hatch_airflow_go import log
-
         log.set_verbose(True)
     try:
         result: int = args.run(args)

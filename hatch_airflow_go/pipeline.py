@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go import __version__, footer, golist, log
+from hatch_airflow_go.coordinator import smoke_test
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
@@ -194,7 +195,7 @@ class _Job:
                 raise PackError(
                     "the source file does not exist",
                     path=source,
-                    fix="point --source (or `source` in the hook config) at the DAG's main .go file",
+                    fix="point --source (or the hook's `source`) at the DAG's main .go file",
                 )
             return source
         package = golist.list_package(
@@ -224,9 +225,11 @@ class _Job:
         digests = {}
         for path in sorted(set(files)):
             if path.is_file():
-                key = str(path.relative_to(self.module_dir)) if path.is_relative_to(
-                    self.module_dir
-                ) else str(path)
+                key = (
+                    str(path.relative_to(self.module_dir))
+                    if path.is_relative_to(self.module_dir)
+                    else str(path)
+                )
                 digests[key] = _file_digest(path)
         material = {
             "format": _CACHE_FORMAT,
@@ -272,13 +275,17 @@ class _Job:
             module_dir=self.module_dir,
             extra={k: v for k, v in self.spec.env.items() if k not in ("GOOS", "GOARCH")},
         )
-        log.debug(f"{self.spec.package}: building a {self.toolchain.host_goos}/"
-                  f"{self.toolchain.host_goarch} twin to read its DAGs")
+        log.debug(
+            f"{self.spec.package}: building a {self.toolchain.host_goos}/"
+            f"{self.toolchain.host_goarch} twin to read its DAGs"
+        )
         self.go_build(sidecar, host_env)
         return introspect(sidecar, timeout=self.spec.introspect_timeout)
 
 
-def _render(manifest: Manifest, source: Path, exact_upstream: bool, where: Path) -> tuple[bytes, list[str]]:
+def _render(
+    manifest: Manifest, source: Path, exact_upstream: bool, where: Path
+) -> tuple[bytes, list[str]]:
     """Render the V1 manifest and collect upstream's warnings (and ours)."""
     if not manifest.dags:
         raise PackError(
@@ -287,7 +294,9 @@ def _render(manifest: Manifest, source: Path, exact_upstream: bool, where: Path)
             fix="register at least one DAG in the bundle's main package",
         )
     manifest = manifest.with_source(source.name)
-    warnings = [f"dag {dag_id!r} has no tasks" for dag_id, tasks in manifest.dags.items() if not tasks]
+    warnings = [
+        f"dag {dag_id!r} has no tasks" for dag_id, tasks in manifest.dags.items() if not tasks
+    ]
     warnings.extend(id_warnings(manifest))
     rendered = render_v1(manifest, exact_upstream=exact_upstream)
     warnings.extend(rendered.warnings)
@@ -310,8 +319,6 @@ def _install_copy(built: Path, output: Path) -> None:
 
 
 def _smoke(bundle: Path) -> None:
-    from hatch_airflow_go.coordinator import smoke_test
-
     result = smoke_test(bundle)
     if not result.ok:
         raise SmokeTestError(
@@ -351,8 +358,35 @@ def _cache_store(entry: Path, bundle: Path, record: Mapping[str, Any]) -> None:
         shutil.rmtree(staging, ignore_errors=True)  # caching is an optimisation only
 
 
+def _name_the_bundle(
+    error: AirflowGoError, spec: BundleSpec, workdir: Optional[Path]
+) -> AirflowGoError:
+    """The same error, saying which bundle failed; a path inside the scratch build directory
+    (gone by the time the user reads it) becomes the package's directory."""
+    path: Optional[str] = error.path
+    if path is None or (workdir is not None and Path(path).is_relative_to(workdir)):
+        path = str(spec.module_dir / spec.package)
+    problem = error.problem
+    label = f"bundle {spec.name or spec.package}"
+    if not problem.startswith(label):
+        problem = f"{label}: {problem}"
+    renamed = type(error)(problem, path=path, fix=error.fix, detail=error.detail)
+    return renamed
+
+
 def pack_bundle(spec: BundleSpec, *, cache_dir: Optional[Path] = None) -> BuiltBundle:
-    """Build, introspect and pack one bundle; ``cache_dir`` enables the build cache."""
+    """Build, introspect and pack one bundle; ``cache_dir`` enables the build cache.
+
+    Every error names the bundle; a failed build leaves the output as it was.
+    """
+    scratch: list[Path] = []
+    try:
+        return _pack_bundle(spec, cache_dir, scratch)
+    except AirflowGoError as error:
+        raise _name_the_bundle(error, spec, scratch[0] if scratch else None) from error
+
+
+def _pack_bundle(spec: BundleSpec, cache_dir: Optional[Path], scratch: list[Path]) -> BuiltBundle:
     started = time.perf_counter()
     job = _Job(spec, cache_dir)
     source = job.source_file()
@@ -366,11 +400,19 @@ def pack_bundle(spec: BundleSpec, *, cache_dir: Optional[Path] = None) -> BuiltB
             if spec.smoke_test and job.runs_here:
                 _smoke(entry / "bundle")
             _install_copy(entry / "bundle", output)
-            return _built(output, name, job, record, cached=True, started=started,
-                          smoked=spec.smoke_test and job.runs_here)
+            return _built(
+                output,
+                name,
+                job,
+                record,
+                cached=True,
+                started=started,
+                smoked=spec.smoke_test and job.runs_here,
+            )
 
     with tempfile.TemporaryDirectory(prefix="hatch-airflow-go-") as work:
         workdir = Path(work)
+        scratch.append(workdir)
         binary = workdir / "bundle"
         job.go_build(binary, job.env)
         manifest = job.manifest(binary, workdir)
@@ -489,8 +531,7 @@ def pack_executable(
     started = time.perf_counter()
     for path, what in ((executable, "executable"), (source, "source file")):
         if not path.is_file():
-            raise PackError(f"the {what} does not exist", path=path,
-                            fix=f"pass an existing {what}")
+            raise PackError(f"the {what} does not exist", path=path, fix=f"pass an existing {what}")
     inputs = [executable, source] + ([metadata_file] if metadata_file else [])
     footer.check_output_path(output, inputs)
     if metadata_file is not None:

