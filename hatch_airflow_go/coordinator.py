@@ -402,9 +402,25 @@ def _accept_both(
     """Wait for the bundle to dial both listeners (in either order)."""
     accepted: dict[int, socket.socket] = {}
     waiting = {comm_listener.fileno(): comm_listener, logs_listener.fileno(): logs_listener}
+
+    def accept_ready(wait: float) -> None:
+        ready, _, _ = select.select(list(waiting.values()), [], [], wait)
+        for listener in ready:
+            conn, _addr = listener.accept()
+            accepted[listener.fileno()] = conn
+            del waiting[listener.fileno()]
+
     try:
         while waiting:
+            accept_ready(min(POLL_INTERVAL, budget.left()))
+            if not waiting:
+                break
             if proc.poll() is not None:
+                # A bundle may dial and exit at once: its connections are still queued on the
+                # listeners, so take those before calling it never connected.
+                accept_ready(0)
+                if not waiting:
+                    break
                 missing = "comm" if comm_listener.fileno() in waiting else "logs"
                 raise _Failure(
                     "never-connected",
@@ -417,11 +433,6 @@ def _accept_both(
                     f"never connected: timeout after {budget.total:g}s waiting for the bundle "
                     "to dial the comm and logs addresses",
                 )
-            ready, _, _ = select.select(list(waiting.values()), [], [], POLL_INTERVAL)
-            for listener in ready:
-                conn, _addr = listener.accept()
-                accepted[listener.fileno()] = conn
-                del waiting[listener.fileno()]
     except BaseException:
         for conn in accepted.values():
             _close(conn)

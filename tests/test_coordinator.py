@@ -9,6 +9,7 @@ process running the bundle, no listening socket on the ports it used, no extra t
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
 import threading
@@ -327,3 +328,31 @@ def test_reply_ids_reads_every_task_shape() -> None:
     dag_ids, task_ids = _reply_ids(reply)
     assert dag_ids == ["a", "no_tasks_listed", "unwrapped"]
     assert task_ids == {"a": ["t1", "t2", "t3"], "unwrapped": []}
+
+
+def test_startup_details_error_reply_is_named(
+    packer: Packer, leak_check: list[SmokeResult]
+) -> None:
+    result = smoke(packer, "startup-details-error", leak_check, timeout=5)
+    assert result.outcome == "cannot-parse"
+    assert result.problems == [
+        "the bundle's SDK cannot parse DAGs: it expects StartupDetails first and rejected the "
+        "DagFileParseRequest (it answered: GENERIC_ERROR: first message must be StartupDetails, "
+        "not DagFileParseRequest); rebuild it with an SDK version that answers "
+        "DagFileParseRequest"
+    ]
+
+
+def test_exit_before_connecting_is_never_connected(leak_check: list[SmokeResult]) -> None:
+    # /bin/false stands for a binary without the SDK: it ignores --comm/--logs and exits 1.
+    false = shutil.which("false")
+    if false is None:
+        pytest.skip("no `false` program on PATH to stand in for a binary that never dials")
+    result = run_exchange(false, expected_dags={"a": []}, timeout=5)
+    leak_check.append(result)
+    assert result.outcome == "never-connected"
+    assert result.problems == [
+        "never connected: the bundle exited with code 1 before dialling the comm address"
+    ]
+    assert result.exit_code == 1
+    assert result.seconds < 3
