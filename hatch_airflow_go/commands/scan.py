@@ -1,0 +1,57 @@
+"""``hatch-airflow-go scan``: what Airflow's executable coordinator would find in some folders.
+
+Walks each folder recursively, as the released scanner does: regular files only, files
+without the bundle magic ignored. Prints one line per bundle found and per file rejected
+(with the reason), then a summary. Exit 1 when a file is rejected, a bundle lacks the
+executable bit, or one dag id is in two bundles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hatch_airflow_go.verify import ScanReport, scan
+
+NAME = "scan"
+HELP = "list the bundles Airflow would find under folders, and the files it would reject"
+ORDER = 40
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _print_human(report: ScanReport) -> None:
+    for entry in report.bundles:
+        dags = ", ".join(entry.dag_ids) or "(none)"
+        if entry.found:
+            print(f"{entry.path}: bundle (sdk {entry.sdk}; dags: {dags})")
+        else:
+            print(f"{entry.path}: {'; '.join(entry.problems)} (sdk {entry.sdk}; dags: {dags})")
+        for warning in entry.warnings:
+            print(f"{entry.path}: warning: {warning}")
+    for entry in report.rejected:
+        print(f"{entry.path}: rejected: {'; '.join(entry.problems)}")
+    for dag_id, paths in report.duplicates.items():
+        where = ", ".join(str(p) for p in paths)
+        print(
+            f"{paths[0]}: dag {dag_id!r} is in {len(paths)} bundles ({where}); Airflow runs "
+            "whichever it walks first (fix: keep each dag id in one bundle)"
+        )
+    found = sum(1 for entry in report.bundles if entry.found)
+    print(
+        f"scanned {report.files_seen} files: {found} bundle(s) Airflow would find, "
+        f"{len(report.bundles) - found} it would miss, {len(report.rejected)} rejected"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    report = scan(args.dirs)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_human(report)
+    return 0 if report.ok else 1

@@ -1,0 +1,40 @@
+"""``hatch-airflow-go verify``: check bundle files completely, one line per finding.
+
+Each file gets ``path: ok`` or one ``path: <problem>`` line per problem; warnings print as
+``path: warning: ...`` and fail only with ``--strict``. Exit 1 when any file fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hatch_airflow_go.verify import verify_bundle
+
+NAME = "verify"
+HELP = "verify bundle files: trailer, binary hash, manifest shape and schema, ids"
+ORDER = 30
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundles", nargs="+", type=Path, metavar="BUNDLE")
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON list, one object per file"
+    )
+    parser.add_argument("--strict", action="store_true", help="treat warnings as failures")
+
+
+def run(args: argparse.Namespace) -> int:
+    reports = [verify_bundle(path, strict=args.strict) for path in args.bundles]
+    if args.json:
+        print(json.dumps([report.to_json() for report in reports], indent=2, ensure_ascii=False))
+    else:
+        for report in reports:
+            for error in report.errors:
+                print(f"{report.path}: {error}")
+            for warning in report.warnings:
+                print(f"{report.path}: warning: {warning}")
+            if not report.errors:
+                print(f"{report.path}: ok" if report.ok else f"{report.path}: failed (--strict)")
+    return 0 if all(report.ok for report in reports) else 1

@@ -1,0 +1,269 @@
+"""Bundle-level checks: the container (footer.py) and its manifest (manifest.py) together.
+
+``verify_bundle`` answers "would Airflow's released reader use this file, and is anything
+about it suspicious?" without ever raising for a bad file: every problem becomes a line in
+the report. ``scan`` walks folders the way Airflow's executable coordinator does and says
+what it would find there, and why it would skip what it skips.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from hatch_airflow_go import footer
+from hatch_airflow_go.errors import AirflowGoError, PathLike
+from hatch_airflow_go.footer import BundleInfo
+from hatch_airflow_go.manifest import (
+    Manifest,
+    id_warnings,
+    parse_embedded,
+    reader_problems,
+    schema_problems,
+)
+
+FIX_MANIFEST = "repack with `hatch-airflow-go pack`, which writes a V1 manifest Airflow reads"
+FIX_ID = "rename it: the Airflow server refuses such ids"
+NOT_EXECUTABLE = "not executable: Airflow will not find it (fix: chmod +x the bundle)"
+
+
+def describe(error: AirflowGoError) -> str:
+    """An error's one-line text without its path (the caller prints the path once)."""
+    text = error.problem
+    if error.fix:
+        text += f" (fix: {error.fix})"
+    return text
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+@dataclass
+class VerifyReport:
+    """Everything ``verify_bundle`` learnt about one file."""
+
+    path: Path
+    ok: bool
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    shape: Optional[str] = None
+    dags: dict[str, list[str]] = field(default_factory=dict)
+    info: Optional[BundleInfo] = None
+    manifest: Optional[Manifest] = None
+    executable: Optional[bool] = None
+
+    @property
+    def sdk(self) -> Optional[str]:
+        """``language/version`` of the SDK that built the bundle, when the manifest says."""
+        if self.manifest is None:
+            return None
+        return f"{self.manifest.sdk.language}/{self.manifest.sdk.version}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping (the shape ``verify --json`` prints)."""
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+            "shape": self.shape,
+            "dags": {dag: list(tasks) for dag, tasks in self.dags.items()},
+            "sdk": self.sdk,
+            "executable": self.executable,
+            "binary_sha256": self.info.binary_sha256_hex if self.info else None,
+            "binary_size": self.info.binary_size if self.info else None,
+        }
+
+
+def _empty_task_lists(manifest: Manifest) -> list[str]:
+    """DAGs whose ``tasks`` is an empty list (a wrong type is a schema problem instead)."""
+    dags = manifest.raw.get("dags")
+    if not isinstance(dags, dict):
+        return []
+    return [
+        str(dag_id)
+        for dag_id, entry in dags.items()
+        if isinstance(entry, dict) and entry.get("tasks") == []
+    ]
+
+
+def _manifest_findings(manifest: Manifest) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of an embedded manifest that parsed."""
+    errors = [f"manifest: {problem} (fix: {FIX_MANIFEST})" for problem in schema_problems(manifest)]
+    errors.extend(f"{problem} (fix: {FIX_MANIFEST})" for problem in reader_problems(manifest))
+    warnings = [f"{warning} (fix: {FIX_ID})" for warning in id_warnings(manifest)]
+    warnings.extend(f"dag {dag_id!r} has no tasks" for dag_id in _empty_task_lists(manifest))
+    return errors, warnings
+
+
+def verify_bundle(path: PathLike, *, strict: bool = False) -> VerifyReport:
+    """Check one file completely; never raises for a bad file.
+
+    ``strict`` turns every warning into a failure (``ok`` is then false).
+    """
+    report = VerifyReport(path=Path(path), ok=False)
+    try:
+        report.info = footer.read_bundle(report.path)
+        source, manifest_bytes = footer.read_regions(report.info)
+    except AirflowGoError as error:
+        report.errors.append(describe(error))
+        return report
+    try:
+        # The same test Airflow's walk applies (for root, any x bit counts).
+        report.executable = os.access(report.path, os.X_OK)
+    except OSError:
+        report.executable = None
+    if report.executable is False:
+        report.warnings.append(NOT_EXECUTABLE)
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as error:
+        report.warnings.append(
+            f"the source region is not UTF-8 (byte {error.start}): it should be the DAG's .go file"
+        )
+    try:
+        manifest = parse_embedded(manifest_bytes, path=report.path)
+    except AirflowGoError as error:
+        report.errors.append(describe(error))
+        return report
+    report.manifest = manifest
+    report.shape = manifest.shape
+    report.dags = {dag: list(tasks) for dag, tasks in manifest.dags.items()}
+    errors, warnings = _manifest_findings(manifest)
+    report.errors.extend(errors)
+    report.warnings.extend(warnings)
+    report.errors = _unique(report.errors)
+    report.warnings = _unique(report.warnings)
+    report.ok = not report.errors and not (strict and report.warnings)
+    return report
+
+
+@dataclass
+class ScanEntry:
+    """One file with the bundle magic that a scan met: found, or rejected with reasons."""
+
+    path: Path
+    found: bool  # Airflow's coordinator would consider this bundle for its DAGs
+    executable: bool
+    dag_ids: list[str] = field(default_factory=list)
+    sdk: Optional[str] = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "found": self.found,
+            "executable": self.executable,
+            "dag_ids": list(self.dag_ids),
+            "sdk": self.sdk,
+            "problems": list(self.problems),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class ScanReport:
+    """What a scan of some folders found, the way Airflow's scanner would see them."""
+
+    roots: list[Path]
+    files_seen: int = 0
+    bundles: list[ScanEntry] = field(default_factory=list)  # verified bundles (any x bit)
+    rejected: list[ScanEntry] = field(default_factory=list)  # magic present, but unusable
+    duplicates: dict[str, list[Path]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """No rejected file, no bundle Airflow would miss, no DAG in two bundles."""
+        return (
+            not self.rejected and all(entry.found for entry in self.bundles) and not self.duplicates
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "roots": [str(root) for root in self.roots],
+            "files_seen": self.files_seen,
+            "ok": self.ok,
+            "bundles": [entry.to_json() for entry in self.bundles],
+            "rejected": [entry.to_json() for entry in self.rejected],
+            "duplicate_dag_ids": {
+                dag: [str(p) for p in paths] for dag, paths in self.duplicates.items()
+            },
+        }
+
+
+def _walk(roots: Sequence[Path]) -> Iterator[Path]:
+    """Regular files under ``roots``, following links like Airflow's walk does.
+
+    Directories are remembered by (device, inode) so a symlink loop ends the descent
+    instead of recursing forever.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack: list[Path] = list(reversed(roots))
+    while stack:
+        item = stack.pop()
+        try:
+            st = os.stat(item)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with os.scandir(item) as entries:
+                    children = sorted(Path(entry.path) for entry in entries)
+            except OSError:
+                continue
+            stack.extend(reversed(children))
+        elif stat.S_ISREG(st.st_mode):
+            yield item
+
+
+def scan(dirs: Sequence[PathLike]) -> ScanReport:
+    """Walk ``dirs`` recursively and report every file that carries the bundle magic.
+
+    Files without the magic are counted and otherwise ignored, as Airflow ignores them.
+    """
+    roots = [Path(d) for d in dirs]
+    for root in roots:
+        if not root.exists():
+            raise AirflowGoError(
+                "no such directory",
+                path=root,
+                fix="pass the folder Airflow's executables_root names",
+            )
+    report = ScanReport(roots=roots)
+    owners: dict[str, list[Path]] = {}
+    for path in _walk(roots):
+        report.files_seen += 1
+        if not footer.is_bundle(path):
+            continue
+        executable = os.access(path, os.X_OK)
+        checked = verify_bundle(path)
+        entry = ScanEntry(
+            path=path,
+            found=checked.ok and executable,
+            executable=executable,
+            dag_ids=list(checked.dags),
+            sdk=checked.sdk,
+            problems=list(checked.errors),
+            warnings=[w for w in checked.warnings if w != NOT_EXECUTABLE],
+        )
+        if checked.ok:
+            if not executable:
+                entry.problems.append(NOT_EXECUTABLE)
+            else:
+                for dag_id in entry.dag_ids:
+                    owners.setdefault(dag_id, []).append(path)
+            report.bundles.append(entry)
+        else:
+            report.rejected.append(entry)
+    report.duplicates = {dag: paths for dag, paths in owners.items() if len(paths) > 1}
+    return report
