@@ -1,0 +1,130 @@
+"""Timing helpers shared by the container benchmarks.
+
+Every measured command runs as its own child process, collected with ``os.wait4`` so its
+peak resident set size is that child's alone (``ru_maxrss``), not the largest of all
+children so far as ``RUSAGE_CHILDREN`` would report. Timings are best of N, with one
+untimed warm-up run so every contender reads from a warm page cache.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+# A valid V1 manifest (spec §2.3) and a source file, for bundles the benchmarks pack.
+MANIFEST = (
+    b'airflow_bundle_metadata_version: "1.0"\n'
+    b"sdk:\n"
+    b'  language: "go"\n'
+    b'  version: "v0.1.0"\n'
+    b'  supervisor_schema_version: "2026-06-16"\n'
+    b'source: "main.go"\n'
+    b"dags:\n"
+    b"  concurrent_xcom_dag:\n"
+    b"    tasks:\n"
+    b'      - "pull_xcoms_concurrently"\n'
+    b"  simple_dag:\n"
+    b"    tasks:\n"
+    b'      - "extract"\n'
+    b'      - "transform"\n'
+    b'      - "load"\n'
+)
+SOURCE = b"package main\n\nfunc main() {}\n"
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Run:
+    """One child process: wall time and peak RSS."""
+
+    seconds: float
+    peak_rss_kib: int
+
+
+def run_child(
+    argv: Sequence[str],
+    *,
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Optional[Path] = None,
+    ok_codes: Sequence[int] = (0,),
+) -> Run:
+    """Run ``argv`` once and measure it; raise if it exits with an unexpected code."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if child.stderr:
+        child.stderr.close()
+    if child.returncode not in ok_codes:
+        raise RuntimeError(f"{' '.join(argv)} exited {child.returncode}:\n{stderr}")
+    return Run(seconds=seconds, peak_rss_kib=int(usage.ru_maxrss))
+
+
+def best_of(argv: Sequence[str], rounds: int, **kwargs: object) -> Run:
+    """Warm up once, then the fastest of ``rounds`` runs (and the largest peak RSS seen)."""
+    run_child(argv, **kwargs)  # type: ignore[arg-type]
+    runs = [run_child(argv, **kwargs) for _ in range(rounds)]  # type: ignore[arg-type]
+    return Run(
+        seconds=min(r.seconds for r in runs),
+        peak_rss_kib=max(r.peak_rss_kib for r in runs),
+    )
+
+
+def best_time(function: object, rounds: int) -> float:
+    """Fastest of ``rounds`` in-process calls of ``function()`` (after one warm-up)."""
+    assert callable(function)
+    function()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def random_file(path: Path, size: int) -> Path:
+    """A file of ``size`` incompressible bytes (1 MiB at a time: constant memory)."""
+    with path.open("wb") as handle:
+        left = size
+        while left:
+            step = min(left, MIB)
+            handle.write(os.urandom(step))
+            left -= step
+    path.chmod(0o755)
+    return path
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain left-aligned text table."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    lines = [
+        "  ".join(str(cell).ljust(w) for cell, w in zip(line, widths)).rstrip()
+        for line in [header, ["-" * w for w in widths], *rows]
+    ]
+    return "\n".join(lines)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.1f} MiB"
