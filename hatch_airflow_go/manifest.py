@@ -173,7 +173,11 @@ def _load_yaml(
     With ``must_construct`` false, a document that composes but cannot be constructed (an
     unquoted ``=`` for instance) still yields its tree; ``raw`` is then the tree itself.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks every character when it is created, so that is inside the try too.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, path, what, fix) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -415,15 +419,22 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+_EMBEDDED_SHAPES = frozenset({"v1", "v0", "sources-index", "digests", "unknown"})
+
+
 def _instance(manifest: Manifest) -> Mapping[str, Any]:
-    return manifest.raw if manifest.raw else manifest.document()
+    """What a check looks at: a bundle's parsed text as the reader sees it, else the model.
+
+    A binary's own output is never stored as it is (it is re-rendered), so for those shapes
+    and for models built in code the checks look at the V1 document the model renders to.
+    """
+    if manifest.raw and manifest.shape in _EMBEDDED_SHAPES:
+        return manifest.raw
+    return manifest.document()
 
 
 def schema_problems(manifest: Manifest) -> list[str]:
-    """Where the manifest breaks the JSON schema of the V1 manifest (empty when valid).
-
-    What was parsed is checked when there is one (that is what a reader sees), else the model.
-    """
+    """Where the manifest breaks the JSON schema of the V1 manifest (empty when valid)."""
     problems = []
     for error in _validator().iter_errors(_instance(manifest)):
         where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
