@@ -1,4 +1,4 @@
-"""Properties of the V1 renderer for arbitrary ids: any Unicode text, controls and astral included."""
+"""Properties of the V1 renderer for arbitrary ids: any Unicode text, controls, astral chars."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from hatch_airflow_go.manifest import Manifest, SdkInfo, parse_embedded, render_
 # Any code point except lone surrogates (which no UTF-8 manifest can hold); weight the
 # characters YAML treats specially so that short examples hit them often.
 _SPECIAL = st.sampled_from(
-    list(" \t\n\r\x00\x07\x1b\x7f\x85\xa0\u2028\u2029\ufeff\ufffe:#-?'\"\\{}[],&*!|>%@`~=<.")
-    + ["\U0001f680", "é", "中", "yes", "null", "1.5", "123", "0x1F", "---", "<<"]
+    [
+        *" \t\n\r\x00\x07\x1b\x7f\x85\xa0\u2028\u2029\ufeff\ufffe:#-?'\"\\{}[],&*!|>%@`~=<.",
+        *["\U0001f680", "é", "中", "yes", "null", "1.5", "123", "0x1F", "---", "<<"],
+    ]
 )
 _TEXT = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), _SPECIAL), max_size=12).map(
     "".join
