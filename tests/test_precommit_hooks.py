@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -475,3 +476,67 @@ def test_bundles_verbose_echoes_go_commands(
     assert code == 0
     assert "$ " in err
     assert " build " in err
+
+
+# ============================================================================ hook manifest
+
+
+def hook_manifest() -> dict[str, dict[str, object]]:
+    import yaml
+
+    from tests.precommit_support import REPO
+
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    return {hook["id"]: hook for hook in hooks}
+
+
+def test_manifest_entries_are_the_declared_console_scripts() -> None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+    from tests.precommit_support import REPO
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    for hook_id, hook in hook_manifest().items():
+        assert hook["language"] == "python"
+        assert hook["entry"] == hook_id
+        assert scripts[hook_id] == f"precommit_hooks.{hook_id.replace('-', '_')}:main"
+
+
+@pytest.mark.parametrize(
+    ("path", "runs"),
+    [
+        ("go/cmd/etl/main.go", True),
+        ("main.go", True),
+        ("go/go.mod", True),
+        ("go.sum", True),
+        ("go.work", True),
+        ("go/vendor/modules.txt", True),
+        ("pyproject.toml", True),
+        ("sub/pyproject.toml", True),
+        ("README.md", False),
+        ("docs/go.mod.md", False),
+        ("src/pkg/__init__.py", False),
+        ("notgo.mod", False),
+        ("mygo.sum", False),
+    ],
+)
+def test_bundles_hook_runs_only_for_go_and_project_files(path: str, runs: bool) -> None:
+    import re
+
+    hook = hook_manifest()["check-go-bundles"]
+    assert hook["pass_filenames"] is False
+    assert hook["require_serial"] is True
+    # pre-commit and prek both apply `files` with a search, not a full match.
+    assert bool(re.search(str(hook["files"]), path)) is runs
+
+
+def test_directive_hook_selects_go_mod_files_by_type() -> None:
+    from identify import identify
+
+    hook = hook_manifest()["check-go-tool-directive"]
+    assert hook["types_or"] == ["go-mod"]
+    assert "go-mod" in identify.tags_from_filename("go.mod")
+    assert "go-mod" not in identify.tags_from_filename("go.sum")
