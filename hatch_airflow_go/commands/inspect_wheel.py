@@ -69,9 +69,11 @@ def describe_wheel(wheel: Path) -> dict[str, Any]:
             if not footer.is_bundle(data_path):
                 data_path.unlink()
                 continue
-            report = verify_bundle(data_path)
             mode = info.external_attr >> 16
             executable = bool(mode & stat.S_IXUSR)
+            # Judge the member with the permissions the wheel gives it, not the scratch copy's.
+            data_path.chmod(stat.S_IMODE(mode) or 0o644)
+            report = verify_bundle(data_path)
             problems = list(report.errors)
             if not executable:
                 problems.append(
