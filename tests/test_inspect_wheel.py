@@ -8,7 +8,6 @@ from pathlib import Path
 
 from hatch_airflow_go import footer
 from hatch_airflow_go.manifest import Manifest, SdkInfo, render_v1
-
 from tests.conftest import run_cli
 
 MEMBER = "demo-1.0.data/data/share/airflow/executable-bundles/etl"

@@ -110,10 +110,9 @@ def _print_human(description: dict[str, Any]) -> None:
         status = "ok" if bundle["ok"] else "FAILED: " + "; ".join(bundle["problems"])
         print(f"  bundle {bundle['member']}")
         print(f"    installs to {bundle['installs_to']} (mode {bundle['mode']})")
-        sha = (bundle["binary_sha256"] or "")[:16]
-        print(
-            f"    {bundle['size']:,} bytes, sdk {bundle['sdk']}, binary sha256 {sha}..., {status}"
-        )
+        sha = f"{bundle['binary_sha256'][:16]}..." if bundle["binary_sha256"] else "unknown"
+        sdk = bundle["sdk"] or "unknown"
+        print(f"    {bundle['size']:,} bytes, sdk {sdk}, binary sha256 {sha}, {status}")
         for dag_id, tasks in bundle["dags"].items():
             print(f"    dag {dag_id}: {', '.join(tasks) or '(no tasks)'}")
         for warning in bundle["warnings"]:
