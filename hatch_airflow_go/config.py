@@ -165,6 +165,7 @@ class Settings:
     goos: Optional[str] = None  # the resolved target; None means "the host's"
     goarch: Optional[str] = None
     where: str = WHEEL_TABLE  # the table the settings came from, for messages
+    cache_root: Optional[str] = None  # $AIRFLOW_GO_CACHE_DIR of the given environment
 
     @classmethod
     def from_hook_config(
@@ -223,7 +224,8 @@ class Settings:
         if not self.cache:
             return None
         digest = hashlib.sha256(str(self.module_dir).encode()).hexdigest()[:16]
-        return default_cache_dir() / "projects" / digest
+        root = Path(self.cache_root) if self.cache_root else default_cache_dir()
+        return root / "projects" / digest
 
 
 def _closest(key: str, valid: Sequence[str]) -> str:
@@ -337,6 +339,7 @@ class _Reader:
             goos=goos,
             goarch=goarch,
             where=self.where,
+            cache_root=self.environ.get("AIRFLOW_GO_CACHE_DIR") or None,
         )
         if not settings.bundles and not settings.skip:
             raise self._error(

