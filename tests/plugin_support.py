@@ -67,8 +67,13 @@ def build(
     isolated: bool = False,
     env: Optional[Mapping[str, str]] = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m build --<kind>`` of ``project`` (a finished process; check returncode)."""
-    argv = [sys.executable, "-m", "build", f"--{kind}", "--outdir", str(outdir or project / "dist")]
+    """``python -m build --<kind>`` of ``project`` (a finished process; check returncode).
+
+    ``kind="both"`` builds the sdist, then the wheel from the unpacked sdist.
+    """
+    argv = [sys.executable, "-m", "build", "--outdir", str(outdir or project / "dist")]
+    if kind != "both":
+        argv.append(f"--{kind}")
     if not isolated:
         argv.append("--no-isolation")
     argv.append(str(project))

@@ -1,0 +1,222 @@
+"""``hatch-airflow-go new DIR``: scaffold a monorepo whose wheel carries a Go bundle.
+
+The result builds as it stands (``python -m build``, ``hatch build``, ``pip install .``): a
+Python package, a Go module under ``go/`` with the packer's ``tool`` directive and one bundle
+``go/cmd/<bundle>/main.go``, the hook configured in pyproject.toml, and a
+``.pre-commit-config.yaml``. Because the Go module proxy may not serve the Airflow Go SDK, the
+bundle is written against a copy of the standard-library stand-in SDK shipped with this
+package (``go/third_party/airflow-standin-sdk``, wired in with a ``replace``); the generated
+README says what to change to use the real SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from hatch_airflow_go import __version__, log
+from hatch_airflow_go.config import WHEEL_TABLE
+from hatch_airflow_go.errors import UsageError
+from hatch_airflow_go.gomod import PACKER_TOOL, SDK_MODULE
+
+NAME = "new"
+HELP = "scaffold a project whose wheel builds and installs an Airflow Go bundle"
+ORDER = 90
+
+STANDIN_MODULE = "example.com/airflow-standin-sdk"
+STANDIN_DIR = "third_party/airflow-standin-sdk"
+SCAFFOLD = Path(__file__).resolve().parent.parent / "scaffold" / "standin-sdk"
+SDK_VERSION = "v0.1.0"
+HOOKS_REPO = "https://github.com/hatch-airflow-go/hatch-airflow-go"
+_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", type=Path, metavar="DIR", help="where to create the project")
+    parser.add_argument("--name", help="the Python distribution name (default: DIR's name)")
+    parser.add_argument(
+        "--bundle",
+        default="example",
+        help="the bundle's name and Go command dir (default: example)",
+    )
+    parser.add_argument("--module", help="the Go module path (default: example.com/<name>)")
+
+
+def _python_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "dags"
+
+
+def pyproject(name: str, package: str, bundle: str) -> dict[str, Any]:
+    """The generated pyproject.toml as data (written with tomli-w)."""
+    hook: dict[str, Any] = {
+        "module-dir": "go",
+        "bundles": [{"package": f"./cmd/{bundle}"}],
+    }
+    return {
+        "build-system": {
+            "requires": ["hatchling", f"hatch-airflow-go>={__version__}"],
+            "build-backend": "hatchling.build",
+        },
+        "project": {
+            "name": name,
+            "version": "0.1.0",
+            "description": f"{name}: Airflow DAGs in Python and Go",
+            "readme": "README.md",
+            "requires-python": ">=3.9",
+        },
+        "tool": {
+            "hatch": {
+                "build": {
+                    "targets": {
+                        "wheel": {"packages": [f"src/{package}"], "hooks": {"airflow_go": hook}},
+                        "sdist": {
+                            "include": ["/src", "/go", "/README.md", "/.pre-commit-config.yaml"],
+                            # Switches the sdist check on; it reads the wheel table's bundles.
+                            "hooks": {"airflow_go": {}},
+                        },
+                    }
+                }
+            }
+        },
+    }
+
+
+def go_mod(module: str) -> str:
+    return f"""module {module}
+
+go 1.24
+
+// The Airflow Go SDK's packer, run with `go tool airflow-go-pack` (pinned like any tool).
+require {SDK_MODULE} {SDK_VERSION}
+
+tool {PACKER_TOOL}
+
+// The bundle is written against a standard-library stand-in for the Airflow Go SDK (see
+// README.md, "Using the real Airflow Go SDK"); it answers the same flags and protocol.
+require {STANDIN_MODULE} v0.0.0
+
+replace {STANDIN_MODULE} => ./{STANDIN_DIR}
+"""
+
+
+def main_go(bundle: str, dag_id: str) -> str:
+    return f"""// Command {bundle} is an Airflow Go bundle: it registers its DAGs and serves them.
+package main
+
+import sdk "{STANDIN_MODULE}/sdk"
+
+func main() {{
+	sdk.AddDAG("{dag_id}").
+		AddTask("extract").
+		AddTask("load")
+	sdk.Main()
+}}
+"""
+
+
+def readme(name: str, package: str, bundle: str) -> str:
+    return f"""# {name}
+
+Airflow DAGs in Python (`src/{package}`) and Go (`go/`). Building the wheel builds the Go
+bundle `{bundle}` (`go/cmd/{bundle}`) with the `airflow_go` hatch hook and installs it to
+`<prefix>/share/airflow/executable-bundles/{bundle}`:
+
+```console
+python -m build          # or: hatch build, pip install .
+```
+
+The hook's settings are in `pyproject.toml` under
+`[{WHEEL_TABLE}]`.
+
+## Using the real Airflow Go SDK
+
+This project builds against a stand-in for the Airflow Go SDK in
+`go/{STANDIN_DIR}` (standard library only), because the Go module proxy may not serve the
+real SDK. To switch to the real one:
+
+1. In `go/cmd/{bundle}/main.go`, import the real SDK instead of
+   `{STANDIN_MODULE}/sdk` and register the DAG with its API.
+2. In `go/go.mod`, delete the `require {STANDIN_MODULE} v0.0.0` and `replace` lines, then
+   run `go mod tidy` and `go get -tool {PACKER_TOOL}@latest` in `go/`.
+3. Delete `go/{STANDIN_DIR}`.
+"""
+
+
+def precommit_config() -> str:
+    return f"""# Checks for the Go side of this project (pre-commit or prek).
+repos:
+  - repo: {HOOKS_REPO}
+    rev: v{__version__}
+    hooks:
+      - id: check-go-tool-directive
+      - id: check-go-bundles
+"""
+
+
+def _files(name: str, package: str, bundle: str, module: str) -> dict[str, str]:
+    return {
+        "pyproject.toml": tomli_w.dumps(pyproject(name, package, bundle)),
+        "README.md": readme(name, package, bundle),
+        ".pre-commit-config.yaml": precommit_config(),
+        ".gitignore": "dist/\n__pycache__/\n",
+        f"src/{package}/__init__.py": f'"""Python side of {name}."""\n',
+        "go/go.mod": go_mod(module),
+        f"go/cmd/{bundle}/main.go": main_go(bundle, f"{_python_name(name)}_{_python_name(bundle)}"),
+    }
+
+
+def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Path]:
+    """Write the project into ``directory`` (which must not exist or be empty).
+
+    Everything is written into a temporary sibling first and moved into place at the end,
+    so a failure never leaves half a project.
+    """
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise UsageError(
+            "already exists and is not empty",
+            path=directory,
+            fix="choose a new directory name",
+        )
+    if not _NAME_RE.match(name):
+        raise UsageError(f"{name!r} is not a valid project name", fix="pass --name my-dags")
+    if not _ID_RE.match(bundle):
+        raise UsageError(
+            f"{bundle!r} is not a valid bundle name",
+            fix="use lower-case letters, digits, '-' and '_', starting with a letter",
+        )
+    package = _python_name(name)
+    parent = directory.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=parent))
+    try:
+        for rel, text in _files(name, package, bundle, module).items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        shutil.copytree(SCAFFOLD, staging / "go" / STANDIN_DIR)
+        if directory.exists():
+            directory.rmdir()
+        os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sorted(path for path in directory.rglob("*") if path.is_file())
+
+
+def run(args: argparse.Namespace) -> int:
+    directory: Path = args.directory
+    name = args.name or directory.resolve().name
+    module = args.module or f"example.com/{_python_name(name)}"
+    written = scaffold(directory, name=name, bundle=args.bundle, module=module)
+    for path in written:
+        log.info(f"created {path}")
+    print(f"Created {directory} ({len(written)} files). Build it with: python -m build {directory}")
+    return 0

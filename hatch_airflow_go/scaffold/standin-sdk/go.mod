@@ -1,0 +1,3 @@
+module example.com/airflow-standin-sdk
+
+go 1.24

@@ -1,0 +1,121 @@
+"""``hatch-airflow-go new``: the scaffold is complete, consistent, and builds a wheel for real."""
+
+from __future__ import annotations
+
+import filecmp
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hatch_airflow_go.cli import main
+from hatch_airflow_go.config import load_settings
+from hatch_airflow_go.gomod import check_gomod, read_gomod
+from hatch_airflow_go.plugin import SHARED_DATA_DIR
+
+from .conftest import REPO, run_cli
+from .plugin_support import build, build_env, checkout_wheelhouse, only
+from .test_plugin_build import dags_of
+
+SCAFFOLD_SDK = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"
+EXAMPLE_SDK = REPO / "examples" / "standin-sdk"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("new") / "acme-dags"
+    result = run_cli("new", str(where), "--bundle", "nightly")
+    assert result.returncode == 0, result.stderr
+    assert f"Created {where}" in result.stdout
+    return where
+
+
+def test_scaffold_has_every_part(project: Path) -> None:
+    for rel in (
+        "pyproject.toml",
+        "README.md",
+        ".pre-commit-config.yaml",
+        "src/acme_dags/__init__.py",
+        "go/go.mod",
+        "go/cmd/nightly/main.go",
+        "go/third_party/airflow-standin-sdk/go.mod",
+        "go/third_party/airflow-standin-sdk/sdk/registry.go",
+    ):
+        assert (project / rel).is_file(), rel
+    readme = (project / "README.md").read_text()
+    assert "Using the real Airflow Go SDK" in readme
+    assert "replace" in readme
+    hooks = (project / ".pre-commit-config.yaml").read_text()
+    assert "id: check-go-tool-directive" in hooks
+    assert "id: check-go-bundles" in hooks
+
+
+def test_scaffold_go_mod_passes_the_tool_directive_check(project: Path) -> None:
+    mod = read_gomod(project / "go" / "go.mod")
+    assert check_gomod(mod) == []
+    assert mod.go == "1.24"
+    assert any(r.old.path == "example.com/airflow-standin-sdk" for r in mod.replaces)
+
+
+def test_scaffold_pyproject_configures_the_hook(project: Path) -> None:
+    settings = load_settings(project / "pyproject.toml", {})
+    assert settings.module_dir == (project / "go").resolve()
+    assert [b.package for b in settings.bundles] == ["./cmd/nightly"]
+
+
+def test_shipped_standin_sdk_matches_the_example(project: Path) -> None:
+    ours = sorted(p.relative_to(SCAFFOLD_SDK) for p in SCAFFOLD_SDK.rglob("*") if p.is_file())
+    theirs = sorted(
+        p.relative_to(EXAMPLE_SDK)
+        for p in EXAMPLE_SDK.rglob("*")
+        if p.is_file() and p.suffix in (".go", ".mod")
+    )
+    assert ours == theirs
+    for rel in ours:
+        assert filecmp.cmp(SCAFFOLD_SDK / rel, EXAMPLE_SDK / rel, shallow=False), rel
+        copied = project / "go" / "third_party" / "airflow-standin-sdk" / rel
+        assert filecmp.cmp(SCAFFOLD_SDK / rel, copied, shallow=False), rel
+
+
+@pytest.mark.slow
+def test_scaffold_builds_a_wheel_with_its_bundle_in_isolation(
+    project: Path, tmp_path: Path
+) -> None:
+    wheelhouse = checkout_wheelhouse(tmp_path / "wheelhouse")
+    env = build_env(
+        {"PIP_FIND_LINKS": str(wheelhouse), "AIRFLOW_GO_CACHE_DIR": str(tmp_path / "cache")}
+    )
+    # sdist first, then the wheel from the unpacked sdist, as pip installs from PyPI: the
+    # stand-in SDK travels inside go/.
+    result = build(project, kind="both", outdir=tmp_path / "dist", isolated=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sdist carries the" in result.stdout + result.stderr
+    only(tmp_path / "dist", "*.tar.gz")
+    wheel = only(tmp_path / "dist", "*.whl")
+    member = f"acme_dags-0.1.0.data/data/{SHARED_DATA_DIR}/nightly"
+    with zipfile.ZipFile(wheel) as archive:
+        (tmp_path / "nightly").write_bytes(archive.read(member))
+    assert dags_of(tmp_path / "nightly") == {"acme_dags_nightly": ["extract", "load"]}
+
+
+def test_refuses_a_non_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("x")
+    assert main(["new", str(tmp_path / "taken")]) == 2
+    assert "already exists and is not empty" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["file"]
+
+
+def test_refuses_a_bad_bundle_name_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new", str(tmp_path / "p"), "--bundle", "Bad Name"]) == 2
+    assert "is not a valid bundle name" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fills_an_existing_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["new", str(tmp_path / "empty"), "--name", "my-dags"]) == 0
+    assert (tmp_path / "empty" / "src" / "my_dags" / "__init__.py").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
