@@ -49,7 +49,7 @@ def make_tree(root: Path) -> None:
         folder = root / f"group-{index % 20:02d}" / f"sub-{index % 3}"
         folder.mkdir(parents=True, exist_ok=True)
         if index % (FILES // BUNDLES) == 0:
-            manifest = MANIFEST.replace(b"simple_dag", f"simple_dag_{index}".encode())
+            manifest = MANIFEST.replace(b"_dag:", f"_dag_{index}:".encode())
             footer.write_bundle(binary, SOURCE, manifest, folder / f"bundle-{index}")
         elif index % 50 == 1:
             random_file(folder / f"tool-{index}", 64 * 1024)  # executable, no trailer

@@ -197,33 +197,57 @@ class ScanReport:
         }
 
 
-def _walk(roots: Sequence[Path]) -> Iterator[Path]:
-    """Regular files under ``roots``, following links like Airflow's walk does.
+def _walk(roots: Sequence[Path]) -> Iterator[tuple[str, int]]:
+    """(path, size) of every regular file under ``roots``, following links as Airflow does.
 
     Directories are remembered by (device, inode) so a symlink loop ends the descent
-    instead of recursing forever.
+    instead of recursing forever. Paths stay strings here: a scan meets thousands of
+    files and only the few bundles among them become ``Path`` objects.
     """
     seen: set[tuple[int, int]] = set()
-    stack: list[Path] = list(reversed(roots))
+    stack: list[tuple[str, Optional[os.stat_result]]] = [(str(r), None) for r in reversed(roots)]
     while stack:
-        item = stack.pop()
-        try:
-            st = os.stat(item)
-        except OSError:
-            continue
+        item, st = stack.pop()
+        if st is None:
+            try:
+                st = os.stat(item)
+            except OSError:
+                continue
         if stat.S_ISDIR(st.st_mode):
             key = (st.st_dev, st.st_ino)
             if key in seen:
                 continue
             seen.add(key)
+            children: list[tuple[str, Optional[os.stat_result]]] = []
             try:
                 with os.scandir(item) as entries:
-                    children = sorted(Path(entry.path) for entry in entries)
+                    for entry in entries:
+                        try:
+                            children.append((entry.path, entry.stat()))
+                        except OSError:
+                            continue  # a dangling link: nothing there to find
             except OSError:
                 continue
+            children.sort(key=lambda child: child[0])
             stack.extend(reversed(children))
         elif stat.S_ISREG(st.st_mode):
-            yield item
+            yield item, st.st_size
+
+
+def _has_magic(path: str, size: int) -> bool:
+    """Whether a regular file of ``size`` bytes ends with the bundle magic."""
+    if size < footer.TRAILER_SIZE:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        return os.pread(fd, len(footer.MAGIC), size - len(footer.MAGIC)) == footer.MAGIC
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def scan(dirs: Sequence[PathLike]) -> ScanReport:
@@ -241,10 +265,11 @@ def scan(dirs: Sequence[PathLike]) -> ScanReport:
             )
     report = ScanReport(roots=roots)
     owners: dict[str, list[Path]] = {}
-    for path in _walk(roots):
+    for name, size in _walk(roots):
         report.files_seen += 1
-        if not footer.is_bundle(path):
+        if not _has_magic(name, size):
             continue
+        path = Path(name)
         executable = os.access(path, os.X_OK)
         checked = verify_bundle(path)
         entry = ScanEntry(

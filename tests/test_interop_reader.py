@@ -24,6 +24,7 @@ from hatch_airflow_go.manifest import parse_embedded, reader_problems
 from hatch_airflow_go.verify import scan, verify_bundle
 
 from .airflow_reader import find_dag, find_executables, read_metadata
+from .conftest import run_cli
 
 pytestmark = pytest.mark.interop
 
@@ -269,3 +270,28 @@ def test_scan_agrees_with_the_released_walk(tmp_path: Path) -> None:
     }
     assert ours_readable == accepted
     assert report.files_seen == len(CORPUS) + 1
+
+
+def test_released_reader_finds_a_bundle_packed_by_the_cli(tmp_path: Path, gobundles) -> None:  # type: ignore[no-untyped-def]
+    """The whole user path: `pack --executable` introspects a real binary, renders, packs."""
+    source = tmp_path / "main.go"
+    source.write_bytes(SOURCE)
+    out = tmp_path / "root" / "gen3"
+    out.parent.mkdir()
+    result = run_cli(
+        "pack",
+        "--executable",
+        str(gobundles.path("gen3")),
+        "--source",
+        str(source),
+        "--output",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    metadata = read_metadata(out)
+    assert metadata is not None
+    report = verify_bundle(out)
+    assert report.ok, report.errors
+    assert set(metadata["dags"]) == set(report.dags)
+    for dag_id in report.dags:
+        assert find_dag([tmp_path / "root"], dag_id) == out.resolve()
