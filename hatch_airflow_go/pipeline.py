@@ -334,7 +334,8 @@ def _smoke(bundle: Path) -> None:
         raise SmokeTestError(
             "smoke test failed: " + "; ".join(result.problems),
             path=bundle,
-            fix="run `hatch-airflow-go smoke BUNDLE` to see the whole exchange",
+            fix="pack without the smoke test and run `hatch-airflow-go smoke` on the result to "
+            "see the whole exchange",
             detail=result.stderr or None,
         )
 
@@ -369,15 +370,16 @@ def _cache_store(entry: Path, bundle: Path, record: Mapping[str, Any]) -> None:
 
 
 def _name_the_bundle(
-    error: AirflowGoError, spec: BundleSpec, workdir: Optional[Path]
+    error: AirflowGoError, spec: BundleSpec, context: Mapping[str, Path | str]
 ) -> AirflowGoError:
     """The same error, saying which bundle failed; a path inside the scratch build directory
     (gone by the time the user reads it) becomes the package's directory."""
     path: Optional[str] = error.path
-    if path is None or (workdir is not None and Path(path).is_relative_to(workdir)):
+    workdir = context.get("workdir")
+    if path is None or (isinstance(workdir, Path) and Path(path).is_relative_to(workdir)):
         path = str(spec.module_dir / spec.package)
     problem = error.problem
-    label = f"bundle {spec.name or spec.package}"
+    label = f"bundle {context.get('name') or spec.name or spec.package}"
     if not problem.startswith(label):
         problem = f"{label}: {problem}"
     renamed = type(error)(problem, path=path, fix=error.fix, detail=error.detail)
@@ -389,18 +391,21 @@ def pack_bundle(spec: BundleSpec, *, cache_dir: Optional[Path] = None) -> BuiltB
 
     Every error names the bundle; a failed build leaves the output as it was.
     """
-    scratch: list[Path] = []
+    context: dict[str, Path | str] = {}
     try:
-        return _pack_bundle(spec, cache_dir, scratch)
+        return _pack_bundle(spec, cache_dir, context)
     except AirflowGoError as error:
-        raise _name_the_bundle(error, spec, scratch[0] if scratch else None) from error
+        raise _name_the_bundle(error, spec, context) from error
 
 
-def _pack_bundle(spec: BundleSpec, cache_dir: Optional[Path], scratch: list[Path]) -> BuiltBundle:
+def _pack_bundle(
+    spec: BundleSpec, cache_dir: Optional[Path], context: dict[str, Path | str]
+) -> BuiltBundle:
     started = time.perf_counter()
     job = _Job(spec, cache_dir)
     source = job.source_file()
     name, output = job.output_path(source)
+    context["name"] = name
     key = job.cache_key(name, source) if cache_dir is not None else None
     entry = cache_dir / key[:2] / key if (cache_dir is not None and key) else None
 
@@ -422,7 +427,7 @@ def _pack_bundle(spec: BundleSpec, cache_dir: Optional[Path], scratch: list[Path
 
     with tempfile.TemporaryDirectory(prefix="hatch-airflow-go-") as work:
         workdir = Path(work)
-        scratch.append(workdir)
+        context["workdir"] = workdir
         binary = workdir / "bundle"
         job.go_build(binary, job.env)
         manifest = job.manifest(binary, workdir)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 EXPECTED_DAGS = {
     "etl": {"acme_nightly_etl": ["extract", "transform", "load"]},
@@ -63,7 +63,7 @@ def test_main_command_shows_tag_bundles_and_dags(
 def test_installed_bundles_are_executable_and_found_by_airflow(
     example_wheel: Path, tmp_path: Path
 ) -> None:
-    from .airflow_reader import find_dag
+    from tests.airflow_reader import find_dag
 
     prefix = tmp_path / "prefix"
     subprocess.run(

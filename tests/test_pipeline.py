@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from hatch_airflow_go import footer, golist
-from hatch_airflow_go.errors import BuildError, PackError
+from hatch_airflow_go.errors import BuildError, PackError, SmokeTestError
 from hatch_airflow_go.manifest import parse_embedded
 from hatch_airflow_go.pipeline import BundleSpec, pack_bundle, pack_bundles
-
-from .conftest import REPO, run_cli
+from tests.conftest import GOBUNDLES, REPO, run_cli
 
 STANDIN = REPO / "examples" / "standin-sdk"
 
@@ -452,3 +451,52 @@ def test_manifest_the_released_reader_would_skip_is_packed_with_a_warning(
     assert result.returncode == 0, result.stderr
     assert "Airflow's released reader will skip this bundle" in result.stderr
     assert "supervisor_schema_version" in result.stderr
+
+
+# --- smoke test before shipping ----------------------------------------------------------
+
+
+def gobundle_spec(name: str, out: Path, **changes: object) -> BundleSpec:
+    fields: dict[str, object] = {
+        "package": f"./{name}",
+        "module_dir": GOBUNDLES,
+        "output_dir": out,
+        "smoke_test": True,
+    }
+    fields.update(changes)
+    return BundleSpec(**fields)  # type: ignore[arg-type]
+
+
+def test_smoke_test_passes_for_a_bundle_that_speaks_the_protocol(tmp_path: Path) -> None:
+    built = pack_bundle(gobundle_spec("proto-correct", tmp_path))
+    assert built.smoke_tested
+    footer.read_bundle(built.path)
+
+
+def test_smoke_test_failure_stops_the_pack_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(SmokeTestError) as caught:
+        pack_bundle(gobundle_spec("proto-lying-manifest", tmp_path))
+    assert "bundle proto-lying-manifest" in str(caught.value)
+    assert "smoke test failed" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_smoke_test_is_skipped_with_a_warning_for_cross_targets(tmp_path: Path) -> None:
+    built = pack_bundle(gobundle_spec("proto-correct", tmp_path, goarch="arm64"))
+    assert not built.smoke_tested
+    assert any("smoke test skipped" in w for w in built.warnings)
+
+
+def test_cli_pack_smoke_flag(tmp_path: Path) -> None:
+    result = run_cli(
+        "pack",
+        "./proto-lying-manifest",
+        "--smoke",
+        "--no-cache",
+        "--output",
+        str(tmp_path / "b"),
+        cwd=GOBUNDLES,
+    )
+    assert result.returncode == 1
+    assert "smoke test failed" in result.stderr
+    assert not (tmp_path / "b").exists()

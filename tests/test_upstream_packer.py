@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli
+from tests.conftest import run_cli
 
 SDK = "github.com/apache/airflow/go-sdk"
 PACKER = f"{SDK}/cmd/airflow-go-pack"
