@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -23,10 +23,20 @@ from hatch_airflow_go.errors import AirflowGoError
 from hatch_airflow_go.manifest import parse_embedded, reader_problems
 from hatch_airflow_go.verify import scan, verify_bundle
 
-from .airflow_reader import find_dag, find_executables, read_metadata
+from . import airflow_reader
+from .airflow_reader import clear_cache, find_dag, find_executables, read_metadata
 from .conftest import run_cli
 
 pytestmark = pytest.mark.interop
+
+
+@pytest.fixture(autouse=True)
+def _fresh_digest_cache() -> Iterator[None]:
+    """No test sees digests another test left in the released reader's process-wide cache."""
+    clear_cache()
+    yield
+    clear_cache()
+
 
 BINARY = b"\x7fELF" + bytes(range(256)) * 8
 SOURCE = b"package main\n\nfunc main() {}\n"
@@ -295,3 +305,13 @@ def test_released_reader_finds_a_bundle_packed_by_the_cli(tmp_path: Path, gobund
     assert set(metadata["dags"]) == set(report.dags)
     for dag_id in report.dags:
         assert find_dag([tmp_path / "root"], dag_id) == out.resolve()
+
+
+def test_an_unimportable_reader_skips_saying_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(airflow_reader, "MODULE", "airflow.sdk.no_such_module_here")
+    with pytest.raises(
+        airflow_reader.InteropUnavailable, match=r"cannot import airflow\.sdk\.no_such"
+    ):
+        airflow_reader.load_coordinator()
+    with pytest.raises(pytest.skip.Exception, match=r"apache-airflow-task-sdk==1\.3\.2"):
+        airflow_reader.coordinator()
