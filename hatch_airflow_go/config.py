@@ -22,11 +22,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import ConfigError
-from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS, BundleSpec, default_cache_dir
+
+if TYPE_CHECKING:
+    from hatch_airflow_go.pipeline import BundleSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -192,6 +194,10 @@ class Settings:
         ``reproducible`` puts the pipeline's ``-trimpath -buildvcs=false`` in front of the
         user's flags (the user's flags come last, so they can still override).
         """
+        # Imported here: the pipeline pulls in the manifest schema machinery, which hatch's
+        # dependency inspection (it only calls dependencies()) never needs.
+        from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS, BundleSpec  # noqa: PLC0415
+
         del root  # module_dir is already absolute; kept for the agreed signature
         front = tuple(REPRODUCIBLE_FLAGS) if reproducible else ()
         return [
@@ -223,6 +229,8 @@ class Settings:
         """
         if not self.cache:
             return None
+        from hatch_airflow_go.pipeline import default_cache_dir  # noqa: PLC0415
+
         digest = hashlib.sha256(str(self.module_dir).encode()).hexdigest()[:16]
         root = Path(self.cache_root) if self.cache_root else default_cache_dir()
         return root / "projects" / digest

