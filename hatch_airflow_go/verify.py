@@ -27,7 +27,6 @@ from hatch_airflow_go.manifest import (
 )
 
 FIX_MANIFEST = "repack with `hatch-airflow-go pack`, which writes a V1 manifest Airflow reads"
-FIX_ID = "rename it: the Airflow server refuses such ids"
 NOT_EXECUTABLE = "not executable: Airflow will not find it (fix: chmod +x the bundle)"
 
 
@@ -96,7 +95,8 @@ def _manifest_findings(manifest: Manifest) -> tuple[list[str], list[str]]:
     """(errors, warnings) of an embedded manifest that parsed."""
     errors = [f"manifest: {problem} (fix: {FIX_MANIFEST})" for problem in schema_problems(manifest)]
     errors.extend(f"{problem} (fix: {FIX_MANIFEST})" for problem in reader_problems(manifest))
-    warnings = [f"{warning} (fix: {FIX_ID})" for warning in id_warnings(manifest)]
+    # Worded exactly as the pipeline words them, so callers showing both can de-duplicate.
+    warnings = list(id_warnings(manifest))
     warnings.extend(f"dag {dag_id!r} has no tasks" for dag_id in _empty_task_lists(manifest))
     return errors, warnings
 
