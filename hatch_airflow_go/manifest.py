@@ -21,13 +21,15 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
-import jsonschema
 import yaml
 
 from hatch_airflow_go import yamlrender
 from hatch_airflow_go.errors import ManifestError, PathLike
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SUPPORTED_SCHEMA_VERSION = "2026-06-16"
 """The only ``sdk.supervisor_schema_version`` the released reader (task-sdk 1.3.x) accepts."""
@@ -409,6 +411,9 @@ def merge_bundle_metadata(
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported here: jsonschema takes ~70 ms to import, and packing never needs it.
+    import jsonschema
+
     schema_text = (
         resources.files("hatch_airflow_go")
         .joinpath("airflow-metadata.schema.json")

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go import __version__, footer, golist, log
-from hatch_airflow_go.coordinator import smoke_test
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
@@ -157,6 +156,25 @@ def resolve_target(spec: BundleSpec, toolchain: GoToolchain) -> tuple[str, str]:
     return goos, goarch
 
 
+def _stat_signature(path: Path) -> Optional[list[int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except OSError:
+        Path(temp).unlink(missing_ok=True)  # the index is an optimisation only
+
+
 def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -218,7 +236,54 @@ class _Job:
         footer.check_output_path(output, inputs)
         return name, output
 
-    def cache_key(self, name: str, source: Path) -> str:
+    def spec_fingerprint(self) -> str:
+        """Everything about the request except file contents, for the stat index."""
+        material = {
+            "format": _CACHE_FORMAT,
+            "hatch_airflow_go": __version__,
+            "go": [str(self.toolchain.go), self.toolchain.version_text],
+            "module": str(self.module_dir),
+            "spec": [self.spec.package, self.spec.name, str(self.spec.source or "")],
+            "target": [self.goos, self.goarch, self.spec.cgo],
+            "flags": list(self.spec.build_flags),
+            "exact_upstream": self.spec.exact_upstream,
+            "env": sorted(self.spec.env.items()),
+            "go_env": [(key, self.env.get(key, "")) for key in _GO_OUTPUT_ENV],
+            "metadata": str(self.spec.metadata_file or ""),
+        }
+        return _sha256_bytes(json.dumps(material, sort_keys=True).encode())
+
+    def remembered_key(self, cache_dir: Path) -> Optional[tuple[Path, str]]:
+        """The (source, cache key) computed last time, if no input file has been touched.
+
+        Computing the key costs two `go list` runs; an unchanged tree is recognised by the
+        stat of every input file and of the directories holding them (a new file changes
+        its directory's mtime), so a no-op rebuild runs no go command but `go env`.
+        """
+        index = cache_dir / "index" / f"{self.spec_fingerprint()}.json"
+        try:
+            record = json.loads(index.read_text(encoding="utf-8"))
+            unchanged = all(
+                _stat_signature(Path(path)) == signature
+                for path, signature in record["stats"].items()
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return (Path(record["source"]), str(record["key"])) if unchanged else None
+
+    def remember_key(self, cache_dir: Path, source: Path, key: str, files: list[Path]) -> None:
+        watched = {self.module_dir, *files, *(path.parent for path in files)}
+        if self.spec.metadata_file is not None:
+            watched.add(self.spec.metadata_file.resolve())
+        stats = {str(path): _stat_signature(path) for path in sorted(watched)}
+        record = {"source": str(source), "key": key, "stats": stats}
+        _write_atomically(
+            cache_dir / "index" / f"{self.spec_fingerprint()}.json",
+            json.dumps(record).encode(),
+        )
+
+    def cache_key(self, name: str, source: Path) -> tuple[str, list[Path]]:
+        """The content-hash key, and the input files it covers."""
         files = golist.input_files(
             self.toolchain,
             self.spec.package,
@@ -228,15 +293,15 @@ class _Job:
         )
         files.extend(self.module_dir / rel for rel in _MODULE_FILES)
         files.append(source)
+        files = [path for path in sorted(set(files)) if path.is_file()]
         digests = {}
-        for path in sorted(set(files)):
-            if path.is_file():
-                key = (
-                    str(path.relative_to(self.module_dir))
-                    if path.is_relative_to(self.module_dir)
-                    else str(path)
-                )
-                digests[key] = _file_digest(path)
+        for path in files:
+            label = (
+                str(path.relative_to(self.module_dir))
+                if path.is_relative_to(self.module_dir)
+                else str(path)
+            )
+            digests[label] = _file_digest(path)
         material = {
             "format": _CACHE_FORMAT,
             "hatch_airflow_go": __version__,
@@ -255,7 +320,7 @@ class _Job:
             ),
             "files": sorted(digests.items()),
         }
-        return _sha256_bytes(json.dumps(material, sort_keys=True).encode())
+        return _sha256_bytes(json.dumps(material, sort_keys=True).encode()), files
 
     def go_build(self, out: Path, env: Mapping[str, str]) -> None:
         self.toolchain.run(
@@ -329,6 +394,9 @@ def _install_copy(built: Path, output: Path) -> None:
 
 
 def _smoke(bundle: Path) -> None:
+    # Imported here: only --smoke needs the coordinator (and msgpack).
+    from hatch_airflow_go.coordinator import smoke_test
+
     result = smoke_test(bundle)
     if not result.ok:
         raise SmokeTestError(
@@ -403,11 +471,18 @@ def _pack_bundle(
 ) -> BuiltBundle:
     started = time.perf_counter()
     job = _Job(spec, cache_dir)
-    source = job.source_file()
+    remembered = job.remembered_key(cache_dir) if cache_dir is not None else None
+    source = remembered[0] if remembered else job.source_file()
     name, output = job.output_path(source)
     context["name"] = name
-    key = job.cache_key(name, source) if cache_dir is not None else None
-    entry = cache_dir / key[:2] / key if (cache_dir is not None and key) else None
+    entry: Optional[Path] = None
+    if cache_dir is not None:
+        if remembered:
+            key = remembered[1]
+        else:
+            key, files = job.cache_key(name, source)
+            job.remember_key(cache_dir, source, key, files)
+        entry = cache_dir / key[:2] / key
 
     if entry is not None:
         record = _cache_lookup(entry)
