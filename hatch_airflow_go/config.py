@@ -196,7 +196,7 @@ class Settings:
         """
         # Imported here: the pipeline pulls in the manifest schema machinery, which hatch's
         # dependency inspection (it only calls dependencies()) never needs.
-        from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS, BundleSpec  # noqa: PLC0415
+        from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS, BundleSpec
 
         del root  # module_dir is already absolute; kept for the agreed signature
         front = tuple(REPRODUCIBLE_FLAGS) if reproducible else ()
@@ -229,7 +229,7 @@ class Settings:
         """
         if not self.cache:
             return None
-        from hatch_airflow_go.pipeline import default_cache_dir  # noqa: PLC0415
+        from hatch_airflow_go.pipeline import default_cache_dir
 
         digest = hashlib.sha256(str(self.module_dir).encode()).hexdigest()[:16]
         root = Path(self.cache_root) if self.cache_root else default_cache_dir()

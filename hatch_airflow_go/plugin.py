@@ -8,7 +8,7 @@ build nothing: they check that the sdist carries everything a wheel build from i
 
 Editable installs get the bundles built and installed exactly like a wheel, plus a stamp file
 (``.hatch-airflow-go/<project>.editable.json`` beside them) recording a digest of the Go
-inputs: :func:`stale_editable_bundles` compares it with the working tree and says when the
+inputs: `hatch-airflow-go scan` compares it with the working tree and says when the
 Go sources changed since the install, so the bundles need ``pip install -e .`` again.
 
 Every failure reaches the user as one message (the bundle, the failing command, the tool's
@@ -17,12 +17,11 @@ output, the remedy) through hatch's ``app``, never as a traceback.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
@@ -31,9 +30,14 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatch_airflow_go import golist, log
 from hatch_airflow_go.config import (
     PLUGIN_NAME,
-    WHEEL_TABLE,
     Settings,
     load_settings,
+)
+from hatch_airflow_go.editable import (
+    GO_MODULE_FILES,
+    STAMP_DIR,
+    STAMP_FORMAT,
+    go_inputs_digest,
 )
 from hatch_airflow_go.errors import AirflowGoError, ConfigError, GoModError, ToolchainError
 from hatch_airflow_go.gomod import check_gomod, read_gomod
@@ -44,13 +48,6 @@ if TYPE_CHECKING:
     from hatch_airflow_go.pipeline import BuiltBundle
 
 SHARED_DATA_DIR = "share/airflow/executable-bundles"
-STAMP_DIR = ".hatch-airflow-go"
-STAMP_FORMAT = 1
-
-# Files whose change changes a bundle; hashed for the editable stamp. Embedded files named by
-# //go:embed are not covered (they can be anything): rebuild after changing those.
-_GO_SUFFIXES = (".go", ".s", ".c", ".h", ".cc", ".cpp", ".syso")
-_GO_MODULE_FILES = ("go.mod", "go.sum", "go.work", "go.work.sum")
 
 
 class AirflowGoBuildHook(BuildHookInterface[Any]):
@@ -152,7 +149,7 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
             return
         # Imported here so that hatch's dependency inspection, which only calls
         # dependencies(), does not pay for the manifest and schema machinery.
-        from hatch_airflow_go.pipeline import pack_bundles  # noqa: PLC0415
+        from hatch_airflow_go.pipeline import pack_bundles
 
         self._check_gomod(settings)
         self._workdir = Path(tempfile.mkdtemp(prefix="hatch-airflow-go-"))
@@ -181,7 +178,8 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         if editable:
             self.app.display_info(
                 f"[{PLUGIN_NAME}] editable install: the bundles are copies; after changing Go "
-                "code run the editable install again (stale_editable_bundles tells when)"
+                "code run the editable install again (`hatch-airflow-go scan` on the bundle folder "
+                "tells when)"
             )
 
     def _check_names(self, built: Sequence[BuiltBundle]) -> None:
@@ -304,7 +302,7 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
     def _sdist_needs(self, settings: Settings) -> set[Path]:
         """go.mod, go.sum, vendor/ and every local file the bundles' builds read."""
         module_dir = settings.module_dir
-        needed = {module_dir / name for name in _GO_MODULE_FILES if (module_dir / name).is_file()}
+        needed = {module_dir / name for name in GO_MODULE_FILES if (module_dir / name).is_file()}
         vendor = module_dir / "vendor"
         if vendor.is_dir():
             needed.update(path for path in vendor.rglob("*") if path.is_file())
@@ -326,52 +324,4 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         return needed
 
 
-def _go_input_files(module_dir: Path) -> Iterable[Path]:
-    for directory, dirs, files in os.walk(module_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d != "testdata")
-        for name in sorted(files):
-            wanted = name.endswith(_GO_SUFFIXES) or name in (*_GO_MODULE_FILES, "modules.txt")
-            if wanted and not name.endswith("_test.go"):
-                yield Path(directory) / name
-
-
-def go_inputs_digest(module_dir: Path) -> str:
-    """A digest of the Go sources under ``module_dir`` (names and contents)."""
-    digest = hashlib.sha256()
-    for path in _go_input_files(module_dir):
-        digest.update(path.relative_to(module_dir).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def stale_editable_bundles(bundle_dir: Path) -> list[str]:
-    """Messages for each editable install in ``bundle_dir`` whose Go sources changed since.
-
-    ``bundle_dir`` is an installed ``share/airflow/executable-bundles`` folder; each editable
-    install left a stamp in its ``.hatch-airflow-go/`` subfolder.
-    """
-    messages: list[str] = []
-    for stamp in sorted((bundle_dir / STAMP_DIR).glob("*.editable.json")):
-        try:
-            record = json.loads(stamp.read_text(encoding="utf-8"))
-            module_dir = Path(record["module_dir"])
-            recorded = str(record["go_inputs"])
-        except (OSError, ValueError, KeyError, TypeError):
-            messages.append(f"{stamp}: unreadable editable stamp (reinstall the project)")
-            continue
-        if not module_dir.is_dir():
-            messages.append(
-                f"{stamp}: the project's Go module {module_dir} is gone "
-                "(fix: uninstall the editable project or reinstall it from its new place)"
-            )
-        elif go_inputs_digest(module_dir) != recorded:
-            names = ", ".join(sorted(record.get("bundles", {})))
-            messages.append(
-                f"{stamp}: Go sources under {module_dir} changed since the editable install; "
-                f"bundles {names} are stale (fix: run `pip install -e {record.get('root', '.')}` "
-                "again)"
-            )
-    return messages
-
-
-__all__ = ["SHARED_DATA_DIR", "WHEEL_TABLE", "AirflowGoBuildHook", "stale_editable_bundles"]
+__all__ = ["SHARED_DATA_DIR", "AirflowGoBuildHook"]

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _verify(filenames: Sequence[str], strict: bool) -> int:
     # Imported here so that a run over files that are not bundles costs no manifest or
     # schema machinery at all.
-    from hatch_airflow_go.verify import verify_bundle  # noqa: PLC0415
+    from hatch_airflow_go.verify import verify_bundle
 
     status = EXIT_CLEAN
     for name in filenames:

@@ -21,8 +21,10 @@ import pytest
 
 from hatch_airflow_go import footer
 from hatch_airflow_go.config import load_settings
+from hatch_airflow_go.editable import STAMP_DIR, stale_editable_bundles
 from hatch_airflow_go.manifest import parse_embedded
-from hatch_airflow_go.plugin import SHARED_DATA_DIR, STAMP_DIR, stale_editable_bundles
+from hatch_airflow_go.plugin import SHARED_DATA_DIR
+from tests.conftest import run_cli
 
 from .conftest import REPO
 from .plugin_support import (
@@ -398,6 +400,9 @@ def test_editable_install_builds_the_bundles_and_reports_stale_sources(
     assert "changed since the editable install" in message
     assert "hello" in message
     assert f"pip install -e {project}" in message
+    scanned = run_cli("scan", str(folder))
+    assert scanned.returncode == 1
+    assert "changed since the editable install" in scanned.stdout
 
 
 def test_checkout_wheel_is_the_one_under_test(wheelhouse: Path) -> None:

@@ -4,6 +4,9 @@ Walks each folder recursively, as the released scanner does: regular files only,
 without the bundle magic ignored. Prints one line per bundle found and per file rejected
 (with the reason), then a summary. Exit 1 when a file is rejected, a bundle lacks the
 executable bit, or one dag id is in two bundles.
+
+A folder an editable install put bundles into also carries that install's stamp: when the
+project's Go sources changed since, its bundles are stale and ``scan`` says so (exit 1).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from hatch_airflow_go.editable import stale_editable_bundles
 from hatch_airflow_go.verify import ScanReport, scan
 
 NAME = "scan"
@@ -50,8 +54,13 @@ def _print_human(report: ScanReport) -> None:
 
 def run(args: argparse.Namespace) -> int:
     report = scan(args.dirs)
+    stale = [message for folder in args.dirs for message in stale_editable_bundles(folder)]
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        print(
+            json.dumps({**report.to_json(), "stale_editable": stale}, indent=2, ensure_ascii=False)
+        )
     else:
         _print_human(report)
-    return 0 if report.ok else 1
+        for message in stale:
+            print(message)
+    return 0 if report.ok and not stale else 1
