@@ -68,7 +68,8 @@ _MAGIC_COOKIE = "AIRFLOW_BUNDLE_MAGIC_COOKIE"
 # What an SDK prints when it does not know a flag (Go's flag package, cobra, the stand-in).
 _REJECTION_MARKERS = ("flag provided but not defined", "unknown")
 
-_POLL_SECONDS = 0.02
+_POLL_SECONDS = 0.25
+_EXIT_POLL_SECONDS = 0.001
 _READ_CHUNK = 64 * 1024
 
 
@@ -123,8 +124,15 @@ class _Drain(threading.Thread):
         self.chunks: list[bytes] = []
         self.size = 0
         self.overflowed = threading.Event()
+        self.ended = threading.Event()  # end of file, overflow, or a closed pipe
 
     def run(self) -> None:
+        try:
+            self._read()
+        finally:
+            self.ended.set()
+
+    def _read(self) -> None:
         fd = self.pipe.fileno()
         try:
             while True:
@@ -257,10 +265,16 @@ def run_binary(
         while not _has_exited(proc):
             if out.overflowed.is_set():
                 break
-            if time.monotonic() >= deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 timed_out = True
                 break
-            out.overflowed.wait(_POLL_SECONDS)
+            if out.ended.is_set():
+                # stdout closed: the exit is a moment away, so look again soon.
+                time.sleep(min(_EXIT_POLL_SECONDS, remaining))
+            else:
+                # Wake the moment stdout closes (the usual sign of exit), not on a timer.
+                out.ended.wait(min(remaining, _POLL_SECONDS))
     finally:
         # Always: a well-behaved bundle leaves nothing behind, and a misbehaving one must not.
         _kill_group(proc)

@@ -1,0 +1,44 @@
+"""The CLI dispatcher: lazy command discovery and ``--`` passthrough."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from hatch_airflow_go import cli
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize("module_name", cli.command_module_names())
+def test_each_command_is_named_after_its_module(module_name: str) -> None:
+    # The dispatcher imports only the module `x_y` for the command `x-y`; a command named
+    # otherwise would be unreachable without importing every module.
+    module = importlib.import_module(f"hatch_airflow_go.commands.{module_name}")
+    assert module_name.replace("_", "-") == module.NAME
+    assert module.HELP
+
+
+def test_help_lists_every_command() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for name in cli.command_module_names():
+        assert name.replace("_", "-") in result.stdout
+
+
+def test_unknown_command_is_a_usage_error_listing_the_choices() -> None:
+    result = run_cli("nope")
+    assert result.returncode == 2
+    assert "invalid choice: 'nope'" in result.stderr
+    assert "'inspect-wheel'" in result.stderr
+
+
+def test_double_dash_ends_options_for_commands_without_passthrough(tmp_path: Path) -> None:
+    odd = tmp_path / "-odd-name"
+    odd.write_bytes(b"not a bundle at all, just text")
+    result = run_cli("verify", "--", odd.name, cwd=tmp_path)
+    # `-odd-name` is taken as the file to verify, not as an option or a go flag.
+    assert result.returncode == 1
+    assert result.stdout.startswith("-odd-name: ")
+    assert "not a bundle" in result.stdout
