@@ -78,11 +78,7 @@ def list_package(
     )
     found = list(_decode_stream(result.stdout))
     if len(found) != 1:
-        raise BuildError(
-            f"{package!r} names {len(found)} packages; a bundle is built from exactly one",
-            path=cwd,
-            fix="name a single main package, e.g. ./cmd/etl",
-        )
+        raise _not_one_package(package, len(found), cwd)
     item = found[0]
     return PackageInfo(
         import_path=item.get("ImportPath", package),
@@ -134,7 +130,19 @@ def input_files(
     env: Mapping[str, str],
     extra_args: Sequence[str] = (),
 ) -> list[Path]:
-    """Every local file the build of ``package`` reads.
+    """Every local file the build of ``package`` reads (see :func:`package_and_inputs`)."""
+    return package_and_inputs(toolchain, package, cwd=cwd, env=env, extra_args=extra_args)[1]
+
+
+def package_and_inputs(
+    toolchain: GoToolchain,
+    package: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    extra_args: Sequence[str] = (),
+) -> tuple[PackageInfo, list[Path]]:
+    """The package itself and every local file its build reads, from one ``go list -deps``.
 
     Packages of the main module, of vendor/, and of modules replaced by a local directory
     count; modules from the module cache are immutable and pinned by go.sum, so the
@@ -144,7 +152,7 @@ def input_files(
         [
             "list",
             "-deps",
-            "-json=ImportPath,Dir,Standard,Module," + ",".join(_FILE_FIELDS),
+            "-json=ImportPath,Name,Dir,DepOnly,Standard,Module," + ",".join(_FILE_FIELDS),
             *extra_args,
             "--",
             package,
@@ -155,7 +163,17 @@ def input_files(
         what=f"go list -deps {package}",
     )
     files: list[Path] = []
+    roots: list[PackageInfo] = []
     for item in _decode_stream(result.stdout):
+        if not item.get("DepOnly"):
+            roots.append(
+                PackageInfo(
+                    import_path=item.get("ImportPath", package),
+                    name=item.get("Name", ""),
+                    dir=Path(item["Dir"]),
+                    go_files=tuple(item.get("GoFiles") or ()),
+                )
+            )
         if item.get("Standard"):
             continue
         module = item.get("Module") or {}
@@ -171,4 +189,14 @@ def input_files(
         directory = Path(item["Dir"])
         for field in _FILE_FIELDS:
             files.extend(directory / name for name in item.get(field) or ())
-    return sorted(set(files))
+    if len(roots) != 1:
+        raise _not_one_package(package, len(roots), cwd)
+    return roots[0], sorted(set(files))
+
+
+def _not_one_package(package: str, count: int, cwd: Path) -> BuildError:
+    return BuildError(
+        f"{package!r} names {count} packages; a bundle is built from exactly one",
+        path=cwd,
+        fix="name a single main package, e.g. ./cmd/etl",
+    )

@@ -210,22 +210,42 @@ class _Job:
     def runs_here(self) -> bool:
         return (self.goos, self.goarch) == (self.toolchain.host_goos, self.toolchain.host_goarch)
 
-    def source_file(self) -> Path:
-        if self.spec.source is not None:
-            source = self.spec.source
-            if not source.is_absolute():
-                source = self.module_dir / source
-            if not source.is_file():
-                raise PackError(
-                    "the source file does not exist",
-                    path=source,
-                    fix="point --source (or the hook's `source`) at the DAG's main .go file",
-                )
-            return source
-        package = golist.list_package(
-            self.toolchain, self.spec.package, cwd=self.module_dir, env=self.env
-        )
+    def explicit_source(self) -> Optional[Path]:
+        """The source file the user named, checked to exist; None to discover it."""
+        if self.spec.source is None:
+            return None
+        source = self.spec.source
+        if not source.is_absolute():
+            source = self.module_dir / source
+        if not source.is_file():
+            raise PackError(
+                "the source file does not exist",
+                path=source,
+                fix="point --source (or the hook's `source`) at the DAG's main .go file",
+            )
+        return source
+
+    def source_file(self, package: Optional[golist.PackageInfo] = None) -> Path:
+        """The DAG's main file: the named one, else the package's one ``func main()`` file."""
+        explicit = self.explicit_source()
+        if explicit is not None:
+            return explicit
+        if package is None:
+            package = golist.list_package(
+                self.toolchain, self.spec.package, cwd=self.module_dir, env=self.env
+            )
         return golist.find_main_source(package)
+
+    def early_output(self) -> Optional[Path]:
+        """The output path when it is known without asking go: an explicit output or name,
+        or a relative package path (the default name is the package directory's)."""
+        if self.spec.output is not None:
+            return self.spec.output
+        if self.spec.name:
+            return self.spec.output_dir / self.spec.name
+        if self.spec.package.startswith("."):
+            return self.spec.output_dir / (self.module_dir / self.spec.package).resolve().name
+        return None
 
     def output_path(self, source: Path) -> tuple[str, Path]:
         name = self.spec.name or source.parent.name
@@ -282,15 +302,9 @@ class _Job:
             json.dumps(record).encode(),
         )
 
-    def cache_key(self, name: str, source: Path) -> tuple[str, list[Path]]:
-        """The content-hash key, and the input files it covers."""
-        files = golist.input_files(
-            self.toolchain,
-            self.spec.package,
-            cwd=self.module_dir,
-            env=self.env,
-            extra_args=self.spec.build_flags,
-        )
+    def cache_key(self, name: str, source: Path, files: list[Path]) -> tuple[str, list[Path]]:
+        """The content-hash key over ``files`` (the build's inputs), and the files it covers."""
+        files = list(files)
         files.extend(self.module_dir / rel for rel in _MODULE_FILES)
         files.append(source)
         files = [path for path in sorted(set(files)) if path.is_file()]
@@ -472,65 +486,108 @@ def _pack_bundle(
     started = time.perf_counter()
     job = _Job(spec, cache_dir)
     remembered = job.remembered_key(cache_dir) if cache_dir is not None else None
-    source = remembered[0] if remembered else job.source_file()
-    name, output = job.output_path(source)
-    context["name"] = name
     entry: Optional[Path] = None
-    if cache_dir is not None:
-        if remembered:
-            key = remembered[1]
-        else:
-            key, files = job.cache_key(name, source)
-            job.remember_key(cache_dir, source, key, files)
-        entry = cache_dir / key[:2] / key
+    if cache_dir is None:
+        return _build_and_pack(job, started, context)
+    if remembered:
+        source, key = remembered
+        name, output = job.output_path(source)
+    else:
+        package, files = golist.package_and_inputs(
+            job.toolchain,
+            spec.package,
+            cwd=job.module_dir,
+            env=job.env,
+            extra_args=spec.build_flags,
+        )
+        source = job.source_file(package)
+        name, output = job.output_path(source)
+        key, covered = job.cache_key(name, source, files)
+        job.remember_key(cache_dir, source, key, covered)
+    context["name"] = name
+    entry = cache_dir / key[:2] / key
+    record = _cache_lookup(entry)
+    if record is not None:
+        smoked = spec.smoke_test and job.runs_here
+        if smoked:
+            _smoke(entry / "bundle")
+        _install_copy(entry / "bundle", output)
+        return _built(output, name, job, record, cached=True, started=started, smoked=smoked)
+    return _build_and_pack(job, started, context, source=source, store=entry)
 
-    if entry is not None:
-        record = _cache_lookup(entry)
-        if record is not None:
-            if spec.smoke_test and job.runs_here:
-                _smoke(entry / "bundle")
-            _install_copy(entry / "bundle", output)
-            return _built(
-                output,
-                name,
-                job,
-                record,
-                cached=True,
-                started=started,
-                smoked=spec.smoke_test and job.runs_here,
-            )
 
+def _build_and_pack(
+    job: _Job,
+    started: float,
+    context: dict[str, Path | str],
+    *,
+    source: Optional[Path] = None,
+    store: Optional[Path] = None,
+) -> BuiltBundle:
+    """Build, introspect, render and write the bundle (no cache involved).
+
+    Without a known source, finding the main file (`go list`) runs alongside `go build`,
+    but only once the output is known to be writable: a bad output is refused before any
+    build starts, as upstream's packer does.
+    """
+    spec = job.spec
     with tempfile.TemporaryDirectory(prefix="hatch-airflow-go-") as work:
         workdir = Path(work)
         context["workdir"] = workdir
         binary = workdir / "bundle"
-        job.go_build(binary, job.env)
+        early = job.early_output() if source is None else None
+        if source is None and early is not None and job.explicit_source() is None:
+            footer.check_output_path(early, [spec.metadata_file] if spec.metadata_file else [])
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                building = pool.submit(job.go_build, binary, job.env)
+                try:
+                    source = job.source_file()
+                finally:
+                    build_error = building.exception()  # waits: the build owns workdir
+            name, output = job.output_path(source)
+            context["name"] = name
+            if build_error is not None:
+                raise build_error
+        else:
+            source = source or job.source_file()
+            name, output = job.output_path(source)
+            context["name"] = name
+            job.go_build(binary, job.env)
         manifest = job.manifest(binary, workdir)
         manifest_bytes, warnings = _render(manifest, source, spec.exact_upstream, output)
+        # Packed privately first: the smoke test and the cache see this bundle's own bytes,
+        # and the output only ever changes by one atomic rename.
+        staged = workdir / "packed" / name
+        written = footer.write_bundle(binary, _read_source(source), manifest_bytes, staged)
         smoked = spec.smoke_test and job.runs_here
         if smoked:
-            staged = workdir / "packed" / name
-            staged.parent.mkdir()
-            footer.write_bundle(binary, source.read_bytes(), manifest_bytes, staged)
             _smoke(staged)
-            _install_copy(staged, output)
-        else:
-            footer.write_bundle(binary, source.read_bytes(), manifest_bytes, output)
-        if spec.smoke_test and not job.runs_here:
+        elif spec.smoke_test:
             warnings.append(
                 f"smoke test skipped: a {job.goos}/{job.goarch} bundle cannot run on this "
                 f"{job.toolchain.host_goos}/{job.toolchain.host_goarch} host"
             )
-    info = footer.read_bundle(output, check_hash=False)
-    record = {
-        "dag_ids": list(manifest.dags),
-        "warnings": warnings,
-        "sdk": f"{manifest.sdk.language}/{manifest.sdk.version}",
-        "binary_sha256": info.binary_sha256_hex,
-    }
-    if entry is not None:
-        _cache_store(entry, output, record)
+        record = {
+            "dag_ids": list(manifest.dags),
+            "warnings": warnings,
+            "sdk": f"{manifest.sdk.language}/{manifest.sdk.version}",
+            "binary_sha256": written.binary_sha256.hex(),
+        }
+        if store is not None:
+            _cache_store(store, staged, record)
+        _install_copy(staged, output)
     return _built(output, name, job, record, cached=False, started=started, smoked=smoked)
+
+
+def _read_source(source: Path) -> bytes:
+    try:
+        return source.read_bytes()
+    except OSError as error:
+        raise PackError(
+            f"cannot read the source file: {error.strerror or error}",
+            path=source,
+            fix="check that the DAG's main .go file exists and is readable",
+        ) from error
 
 
 def _built(
@@ -629,7 +686,7 @@ def pack_executable(
     else:
         manifest = introspect(executable, timeout=introspect_timeout)
     manifest_bytes, warnings = _render(manifest, source, exact_upstream, output)
-    written = footer.write_bundle(executable, source.read_bytes(), manifest_bytes, output)
+    written = footer.write_bundle(executable, _read_source(source), manifest_bytes, output)
     return BuiltBundle(
         path=output,
         name=output.name,
