@@ -35,7 +35,7 @@ from hatch_airflow_go.manifest import (
     reader_problems,
     render_v1,
 )
-from hatch_airflow_go.toolchain import GoToolchain, find_go
+from hatch_airflow_go.toolchain import GoToolchain, cache_root, find_go
 
 # What the hatch hook adds so that two builds of one tree give the same bytes wherever the
 # checkout lives. The CLI's `pack` passes flags verbatim, as upstream's packer does.
@@ -55,6 +55,8 @@ _GO_OUTPUT_ENV = (
     "GORISCV64",
     "GOWASM",
     "GOWORK",
+    "GOTOOLCHAIN",
+    "GOFIPS140",
     "CGO_CFLAGS",
     "CGO_CPPFLAGS",
     "CGO_CXXFLAGS",
@@ -62,8 +64,11 @@ _GO_OUTPUT_ENV = (
     "CC",
     "CXX",
 )
-_MODULE_FILES = ("go.mod", "go.sum", "go.work", "go.work.sum", "vendor/modules.txt")
-_CACHE_FORMAT = 1
+_MODULE_FILES = ("go.mod", "go.sum", "vendor/modules.txt")
+_CACHE_FORMAT = 2
+# A file whose mtime is this close to now may still change within the same timestamp
+# tick: such a tree is not recorded in the stat index (the content hash still decides).
+_RACY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -134,17 +139,30 @@ class BuiltBundle:
 
 
 def default_cache_dir() -> Path:
-    """Where bundles are cached between builds: never inside the user's repository."""
+    """Where bundles are cached between builds: never inside the user's repository.
+
+    ``$AIRFLOW_GO_CACHE_DIR``, else ``~/.cache/hatch-airflow-go`` (``$XDG_CACHE_HOME`` and
+    HOME-less machines: the toolchain's per-user cache root, shared with Go's fallbacks).
+    """
     explicit = os.environ.get("AIRFLOW_GO_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME")
-    if base:
-        return Path(base) / "hatch-airflow-go"
     home = os.environ.get("HOME")
-    if home:
+    if home and not os.environ.get("XDG_CACHE_HOME"):
         return Path(home) / ".cache" / "hatch-airflow-go"
-    return Path(tempfile.gettempdir()) / f"hatch-airflow-go-{os.getuid()}"
+    return cache_root()
+
+
+def planned_output(spec: BundleSpec) -> Optional[Path]:
+    """The output path when it is known without asking go: an explicit output or name, or a
+    relative package path (the default name is the package directory's, upstream's rule)."""
+    if spec.output is not None:
+        return spec.output
+    if spec.name:
+        return spec.output_dir / spec.name
+    if spec.package.startswith("."):
+        return spec.output_dir / (spec.module_dir / spec.package).resolve().name
+    return None
 
 
 def resolve_target(spec: BundleSpec, toolchain: GoToolchain) -> tuple[str, str]:
@@ -156,6 +174,28 @@ def resolve_target(spec: BundleSpec, toolchain: GoToolchain) -> tuple[str, str]:
     return goos, goarch
 
 
+def _workspace_candidates(module_dir: Path, env: Mapping[str, str]) -> list[Path]:
+    """The go.work files go would consider for this module (it searches upwards)."""
+    explicit = env.get("GOWORK", "")
+    if explicit == "off":
+        return []
+    if explicit:
+        return [Path(explicit), Path(explicit + ".sum")]
+    found: list[Path] = []
+    for folder in (module_dir, *module_dir.parents):
+        found.extend((folder / "go.work", folder / "go.work.sum"))
+    return found
+
+
+def _go_env_file(env: Mapping[str, str]) -> Path:
+    """The file `go env -w` writes to: its settings change builds like variables do."""
+    explicit = env.get("GOENV")
+    if explicit and explicit != "off":
+        return Path(explicit)
+    config = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "/")) / ".config")
+    return Path(config) / "go" / "env"
+
+
 def _stat_signature(path: Path) -> Optional[list[int]]:
     try:
         st = path.stat()
@@ -165,14 +205,18 @@ def _stat_signature(path: Path) -> Optional[list[int]]:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write a cache index file; any failure just leaves the index unwritten."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError:
+        return  # an unwritable cache costs speed, never a failed build
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temp, path)
     except OSError:
-        Path(temp).unlink(missing_ok=True)  # the index is an optimisation only
+        Path(temp).unlink(missing_ok=True)
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -237,15 +281,7 @@ class _Job:
         return golist.find_main_source(package)
 
     def early_output(self) -> Optional[Path]:
-        """The output path when it is known without asking go: an explicit output or name,
-        or a relative package path (the default name is the package directory's)."""
-        if self.spec.output is not None:
-            return self.spec.output
-        if self.spec.name:
-            return self.spec.output_dir / self.spec.name
-        if self.spec.package.startswith("."):
-            return self.spec.output_dir / (self.module_dir / self.spec.package).resolve().name
-        return None
+        return planned_output(self.spec)
 
     def output_path(self, source: Path) -> tuple[str, Path]:
         name = self.spec.name or source.parent.name
@@ -276,9 +312,9 @@ class _Job:
     def remembered_key(self, cache_dir: Path) -> Optional[tuple[Path, str]]:
         """The (source, cache key) computed last time, if no input file has been touched.
 
-        Computing the key costs two `go list` runs; an unchanged tree is recognised by the
-        stat of every input file and of the directories holding them (a new file changes
-        its directory's mtime), so a no-op rebuild runs no go command but `go env`.
+        Computing the key costs a `go list -deps` run; an unchanged tree is recognised by the
+        stat of every watched path (see :meth:`_watched`), so a no-op rebuild runs no go
+        command at all beyond the toolchain's one-time `go env` probe.
         """
         index = cache_dir / "index" / f"{self.spec_fingerprint()}.json"
         try:
@@ -291,25 +327,45 @@ class _Job:
             return None
         return (Path(record["source"]), str(record["key"])) if unchanged else None
 
-    def remember_key(self, cache_dir: Path, source: Path, key: str, files: list[Path]) -> None:
-        watched = {self.module_dir, *files, *(path.parent for path in files)}
-        if self.spec.metadata_file is not None:
-            watched.add(self.spec.metadata_file.resolve())
-        stats = {str(path): _stat_signature(path) for path in sorted(watched)}
-        record = {"source": str(source), "key": key, "stats": stats}
+    def remember_key(
+        self, cache_dir: Path, source: Path, key: str, stats: Mapping[str, Optional[list[int]]]
+    ) -> None:
+        """Record the key with the stats taken before hashing, unless the tree is racy."""
+        newest = max((sig[0] for sig in stats.values() if sig is not None), default=0)
+        if newest / 1e9 > time.time() - _RACY_SECONDS:
+            return  # something changed just now: it could change again unseen in this tick
+        record = {"source": str(source), "key": key, "stats": dict(stats)}
         _write_atomically(
             cache_dir / "index" / f"{self.spec_fingerprint()}.json",
             json.dumps(record).encode(),
         )
 
-    def cache_key(self, name: str, source: Path, files: list[Path]) -> tuple[str, list[Path]]:
-        """The content-hash key over ``files`` (the build's inputs), and the files it covers."""
-        files = list(files)
-        files.extend(self.module_dir / rel for rel in _MODULE_FILES)
-        files.append(source)
-        files = [path for path in sorted(set(files)) if path.is_file()]
+    def _watched(self, files: list[Path], source: Path) -> list[Path]:
+        """Every path whose change (or appearance) can change the bundle.
+
+        Input files and the directories holding them (a new file changes its directory's
+        mtime); go.mod, go.sum, vendor/modules.txt; every go.work go would pick up from here
+        to the root (present or not); the `go env -w` file; the metadata file.
+        """
+        watched = {*files, *(path.parent for path in files), source, source.parent}
+        watched.update(self.module_dir / rel for rel in _MODULE_FILES)
+        watched.update(_workspace_candidates(self.module_dir, self.env))
+        watched.add(_go_env_file(self.env))
+        if self.spec.metadata_file is not None:
+            watched.add(self.spec.metadata_file.resolve())
+        return sorted(watched)
+
+    def cache_key(
+        self, name: str, source: Path, files: list[Path]
+    ) -> tuple[str, dict[str, Optional[list[int]]]]:
+        """The content-hash key over the build's inputs, and the stats taken before hashing
+        (so an edit made while hashing is seen as a change next time, never missed)."""
+        watched = self._watched(files, source)
+        stats = {str(path): _stat_signature(path) for path in watched}
         digests = {}
-        for path in files:
+        for path in watched:
+            if not path.is_file():
+                continue
             label = (
                 str(path.relative_to(self.module_dir))
                 if path.is_relative_to(self.module_dir)
@@ -334,7 +390,7 @@ class _Job:
             ),
             "files": sorted(digests.items()),
         }
-        return _sha256_bytes(json.dumps(material, sort_keys=True).encode()), files
+        return _sha256_bytes(json.dumps(material, sort_keys=True).encode()), stats
 
     def go_build(self, out: Path, env: Mapping[str, str]) -> None:
         self.toolchain.run(
@@ -394,17 +450,30 @@ def _render(
 
 def _install_copy(built: Path, output: Path) -> None:
     """Copy a finished bundle onto ``output`` atomically, keeping it executable."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    except OSError as error:
+        raise _cannot_write(output, error) from error
     os.close(handle)
     temp = Path(temp_name)
     try:
         shutil.copyfile(built, temp)
         temp.chmod(0o755)
         os.replace(temp, output)
-    except BaseException:
+    except BaseException as error:
         temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _cannot_write(output, error) from error
         raise
+
+
+def _cannot_write(output: Path, error: OSError) -> PackError:
+    return PackError(
+        f"cannot write the bundle: {error.strerror or error}",
+        path=output,
+        fix="choose an output in a writable directory with free space",
+    )
 
 
 def _smoke(bundle: Path) -> None:
@@ -438,9 +507,13 @@ def _cache_lookup(entry: Path) -> Optional[dict[str, Any]]:
 
 
 def _cache_store(entry: Path, bundle: Path, record: Mapping[str, Any]) -> None:
+    """Put a bundle in the cache; any failure just leaves it uncached."""
     parent = entry.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".store-", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".store-", dir=parent))
+    except OSError:
+        return  # an unwritable cache costs speed, never a failed build
     try:
         shutil.copyfile(bundle, staging / "bundle")
         (staging / "bundle").chmod(0o755)
@@ -502,8 +575,8 @@ def _pack_bundle(
         )
         source = job.source_file(package)
         name, output = job.output_path(source)
-        key, covered = job.cache_key(name, source, files)
-        job.remember_key(cache_dir, source, key, covered)
+        key, stats = job.cache_key(name, source, files)
+        job.remember_key(cache_dir, source, key, stats)
     context["name"] = name
     entry = cache_dir / key[:2] / key
     record = _cache_lookup(entry)
@@ -631,9 +704,9 @@ def pack_bundles(
     """
     outputs: dict[Path, str] = {}
     for spec in specs:
-        if spec.output is None and spec.name is None:
+        out = planned_output(spec)
+        if out is None:
             continue
-        out = spec.output or (spec.output_dir / (spec.name or ""))
         if out in outputs:
             raise PackError(
                 f"two bundles would be written to the same file ({outputs[out]} and "

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,32 @@ def module(tmp_path: Path) -> Path:
     return write_module(tmp_path / "mod")
 
 
+def age_tree(root: Path, seconds: float = 60.0) -> None:
+    """Make every file and folder under ``root`` look last edited ``seconds`` ago, as in a
+    tree nobody is editing right now (the stat index ignores just-edited trees)."""
+    when = time.time() - seconds
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (when, when))
+
+
+def go_shim(tmp_path: Path, go: str) -> tuple[Path, Path]:
+    """A go that logs `GOOS/GOARCH args` of every call, then runs the real go."""
+    calls = tmp_path / "go-calls.log"
+    shim = tmp_path / "go-shim"
+    shim.write_text(f'#!/bin/sh\necho "$GOOS/$GOARCH $@" >> {calls}\nexec {go} "$@"\n')
+    shim.chmod(0o755)
+    return shim, calls
+
+
+def logged(calls: Path) -> list[tuple[str, str]]:
+    """(target, go subcommand) of every logged call."""
+    return [(line.split()[0], line.split()[1]) for line in calls.read_text().splitlines()]
+
+
+def other_arch() -> str:
+    return "amd64" if platform.machine() in ("aarch64", "arm64") else "arm64"
+
+
 def spec_for(module: Path, out: Path, **changes: object) -> BundleSpec:
     fields: dict[str, object] = {
         "package": "./cmd/etl",
@@ -111,20 +139,18 @@ def test_pack_from_package_builds_introspects_and_packs(
 def test_unchanged_rebuild_is_served_from_cache_without_go_build(
     module: Path, tmp_path: Path, go: str
 ) -> None:
-    calls = tmp_path / "go-calls.log"
-    shim = tmp_path / "go-shim"
-    shim.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {go} "$@"\n')
-    shim.chmod(0o755)
+    shim, calls = go_shim(tmp_path, go)
     cache = tmp_path / "cache"
+    age_tree(module)
     spec = spec_for(module, tmp_path / "out", go=str(shim))
     first = pack_bundle(spec, cache_dir=cache)
-    assert any(line.startswith("build ") for line in calls.read_text().splitlines())
+    assert "build" in {command for _, command in logged(calls)}
     calls.write_text("")
     first.path.unlink()
     second = pack_bundle(spec, cache_dir=cache)
     assert second.cached
     # Nothing touched: the stat index stands for the key, so not even `go list` runs.
-    go_commands = {line.split()[0] for line in calls.read_text().splitlines()}
+    go_commands = {command for _, command in logged(calls)}
     assert "build" not in go_commands
     assert "list" not in go_commands
     assert second.binary_sha256 == first.binary_sha256
@@ -194,6 +220,45 @@ def test_new_file_in_the_package_is_noticed(module: Path, tmp_path: Path) -> Non
     assert rebuilt.dag_ids == ("extra", "etl", "audit")
 
 
+def test_just_edited_tree_is_not_recorded_in_the_stat_index(module: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    spec = spec_for(module, tmp_path / "out")
+    pack_bundle(spec, cache_dir=cache)  # the files were written a moment ago
+    assert not list((cache / "index").glob("*.json"))
+    age_tree(module)
+    assert pack_bundle(spec, cache_dir=cache).cached  # the content hash still finds it
+    assert len(list((cache / "index").glob("*.json"))) == 1
+
+
+def test_a_workspace_file_appearing_above_the_module_changes_the_key(
+    module: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    spec = spec_for(module, tmp_path / "out")
+    age_tree(module)
+    assert not pack_bundle(spec, cache_dir=cache).cached
+    assert pack_bundle(spec, cache_dir=cache).cached
+    (module.parent / "go.work").write_text("go 1.24\n\nuse ./mod\n")
+    in_workspace = pack_bundle(spec, cache_dir=cache)
+    assert not in_workspace.cached
+
+
+def test_unwritable_cache_only_costs_speed(module: Path, tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "cache-is-a-file"
+    not_a_dir.write_text("")
+    built = pack_bundle(spec_for(module, tmp_path / "out"), cache_dir=not_a_dir)
+    assert not built.cached
+    footer.read_bundle(built.path)
+
+
+def test_unwritable_output_is_one_pack_error(module: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    with pytest.raises(PackError, match="cannot write the bundle") as caught:
+        pack_bundle(spec_for(module, blocker / "out"))
+    assert caught.value.fix is not None
+
+
 def test_damaged_cache_entry_is_rebuilt_not_trusted(module: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     spec = spec_for(module, tmp_path / "out")
@@ -208,19 +273,24 @@ def test_damaged_cache_entry_is_rebuilt_not_trusted(module: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    ("goos", "goarch", "magic"),
-    [("linux", "arm64", b"\x7fELF"), ("darwin", "arm64", b"\xcf\xfa\xed\xfe")],
+    ("goos", "magic"), [("linux", b"\x7fELF"), ("darwin", b"\xcf\xfa\xed\xfe")]
 )
 def test_cross_build_introspects_a_host_twin(
-    module: Path, tmp_path: Path, goos: str, goarch: str, magic: bytes
+    module: Path, tmp_path: Path, go: str, goos: str, magic: bytes
 ) -> None:
-    built = pack_bundle(spec_for(module, tmp_path / "out", goos=goos, goarch=goarch))
+    goarch = other_arch()
+    shim, calls = go_shim(tmp_path, go)
+    built = pack_bundle(spec_for(module, tmp_path / "out", goos=goos, goarch=goarch, go=str(shim)))
     assert (built.goos, built.goarch) == (goos, goarch)
     assert built.dag_ids == ("etl", "audit")
+    builds = [target for target, command in logged(calls) if command == "build"]
+    host = f"{sys.platform}/" + ("arm64" if goarch == "amd64" else "amd64")
+    assert builds == [f"{goos}/{goarch}", host]  # the bundle, then its host twin
     data = built.path.read_bytes()
     assert data.startswith(magic)
     if goos == "linux":
-        assert data[18:20] == (183).to_bytes(2, "little")  # e_machine EM_AARCH64
+        machine = {"arm64": 183, "amd64": 62}[goarch]  # ELF e_machine
+        assert data[18:20] == machine.to_bytes(2, "little")
     footer.read_bundle(built.path)
 
 
@@ -248,12 +318,31 @@ def test_pack_bundles_runs_several_and_names_every_failure(module: Path, tmp_pat
     text = str(caught.value)
     assert "go build" in text
     assert "undefined: nope" in text
+    (module / "cmd" / "other").mkdir()
+    (module / "cmd" / "other" / "main.go").write_text("package main\n\nfunc main() { nah }\n")
+    also_broken = spec_for(module, tmp_path / "out", package="./cmd/other")
+    with pytest.raises(BuildError) as both:
+        pack_bundles([broken, good, also_broken])
+    text = str(both.value)
+    assert "2 of 3 bundles failed" in text
+    assert "[./cmd/broken]" in text
+    assert "undefined: nope" in text
+    assert "[./cmd/other]" in text
+    assert "undefined: nah" in text
 
 
 def test_two_bundles_with_one_output_are_refused(module: Path, tmp_path: Path) -> None:
     spec = spec_for(module, tmp_path / "out", name="same")
     with pytest.raises(PackError, match="same file"):
         pack_bundles([spec, spec])
+    # The same default name (two packages in directories called `etl`) is caught up front.
+    (module / "other" / "etl").mkdir(parents=True)
+    (module / "other" / "etl" / "main.go").write_text(ETL_MAIN)
+    first = spec_for(module, tmp_path / "out")
+    second = spec_for(module, tmp_path / "out", package="./other/etl")
+    with pytest.raises(PackError, match="same file"):
+        pack_bundles([first, second])
+    assert not (tmp_path / "out").exists()
 
 
 def test_output_that_is_a_directory_is_refused_before_building(
