@@ -23,7 +23,6 @@ import importlib.util
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from typing import Optional
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import AirflowGoError, GoModError, PathLike, ToolchainError
 from hatch_airflow_go.gomod import TOOL_MIN_GO, go_version_key, read_gomod
+from hatch_airflow_go.process import kill_group, new_session
 
 GO_ENV_VAR = "AIRFLOW_GO_GO"
 _EXE = ".exe" if os.name == "nt" else ""
@@ -153,16 +153,14 @@ def _run_bounded(
         text=True,
         encoding="utf-8",
         errors="replace",
-        start_new_session=os.name == "posix",
+        **new_session(),
     ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             # Children (compile, link, a slow `sleep`) keep the pipes open: end them all.
-            if os.name == "posix":
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
+            # communicate() has not reaped go yet, so its group id is still go's own.
+            kill_group(process)
             process.communicate()
             raise
     return subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)
