@@ -1,10 +1,11 @@
 """The settings model of the ``airflow_go`` hatch hook (and of the ``check-go-bundles`` hook).
 
 One model, read from ``[tool.hatch.build.targets.wheel.hooks.airflow_go]`` (or the all-targets
-table ``[tool.hatch.build.hooks.airflow_go]``). Every option is declared once in
-:data:`OPTIONS`: its type, default, environment variable and a one-line description. The
-validation, the ``AIRFLOW_GO_<KEY>`` overrides and docs/configuration.md all follow that table
-(a test keeps the docs in sync with it).
+table ``[tool.hatch.build.hooks.airflow_go]``). The sdist check reads that table overlaid by the
+keys of ``[tool.hatch.build.targets.sdist.hooks.airflow_go]`` (:func:`load_sdist_settings`).
+Every option is declared once in :data:`OPTIONS`: its type, default, environment variable and
+a one-line description. The validation, the ``AIRFLOW_GO_<KEY>`` overrides and
+docs/configuration.md all follow that table (a test keeps the docs in sync with it).
 
 Precedence: an environment variable ``AIRFLOW_GO_<KEY>`` beats the pyproject setting, which
 beats the default. The one exception is ``target``, whose order is the one Go users expect:
@@ -37,6 +38,7 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 
 PLUGIN_NAME = "airflow_go"
 WHEEL_TABLE = f"tool.hatch.build.targets.wheel.hooks.{PLUGIN_NAME}"
+SDIST_TABLE = f"tool.hatch.build.targets.sdist.hooks.{PLUGIN_NAME}"
 GLOBAL_TABLE = f"tool.hatch.build.hooks.{PLUGIN_NAME}"
 ENV_PREFIX = "AIRFLOW_GO_"
 
@@ -177,9 +179,15 @@ class Settings:
         root: Path,
         environ: Mapping[str, str],
         where: str = WHEEL_TABLE,
+        origins: Optional[Mapping[str, str]] = None,
     ) -> Settings:
-        """Validate a hook table (as hatchling hands it over) and apply the environment."""
-        return _Reader(config, root=root, environ=environ, where=where).settings()
+        """Validate a hook table (as hatchling hands it over) and apply the environment.
+
+        ``origins`` names, for keys merged in from another table, the table each came from,
+        so that a message about such a key points at the table where it is written.
+        """
+        reader = _Reader(config, root=root, environ=environ, where=where, origins=origins)
+        return reader.settings()
 
     def bundle_specs(
         self,
@@ -245,17 +253,28 @@ class _Reader:
     """Reads one hook table: one small validated accessor per option."""
 
     def __init__(
-        self, config: Mapping[str, Any], *, root: Path, environ: Mapping[str, str], where: str
+        self,
+        config: Mapping[str, Any],
+        *,
+        root: Path,
+        environ: Mapping[str, str],
+        where: str,
+        origins: Optional[Mapping[str, str]] = None,
     ) -> None:
         self.config = config
         self.root = root
         self.environ = environ
         self.where = where
+        self.origins = dict(origins or {})
 
     # -- errors -----------------------------------------------------------------------------
+    def _table_of(self, key: str) -> str:
+        """The table a key is written in (labels like ``bundles #2 (...)`` count as ``bundles``)."""
+        return self.origins.get(key.split(" ", 1)[0], self.where)
+
     def _error(self, key: str, problem: str, fix: str) -> ConfigError:
         return ConfigError(
-            f"[{self.where}] option `{key}` {problem}", path=self._pyproject(), fix=fix
+            f"[{self._table_of(key)}] option `{key}` {problem}", path=self._pyproject(), fix=fix
         )
 
     def _env_error(self, var: str, problem: str, fix: str) -> ConfigError:
@@ -363,7 +382,7 @@ class _Reader:
             if key in _OPTION_BY_KEY or key in HATCHLING_RESERVED_KEYS:
                 continue
             raise ConfigError(
-                f"[{self.where}] unknown option `{key}`",
+                f"[{self._table_of(key)}] unknown option `{key}`",
                 path=self._pyproject(),
                 fix=_closest(key, valid + list(HATCHLING_RESERVED_KEYS)),
             )
@@ -455,7 +474,7 @@ class _Reader:
         for key in entry:
             if key not in _BUNDLE_KEYS:
                 raise ConfigError(
-                    f"[{self.where}] {label}: unknown option `{key}`",
+                    f"[{self._table_of('bundles')}] {label}: unknown option `{key}`",
                     path=self._pyproject(),
                     fix=_closest(key, list(_BUNDLE_KEYS)),
                 )
@@ -551,11 +570,9 @@ def _table(data: Mapping[str, Any], dotted: str) -> Optional[Any]:
     return node
 
 
-def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) -> Settings:
-    """Read the hook's settings from a pyproject.toml, as the build would see them."""
-    environ = os.environ if environ is None else environ
+def _read_pyproject(pyproject: Path) -> Mapping[str, Any]:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(
             f"cannot read: {error.strerror}",
@@ -566,14 +583,17 @@ def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) 
         raise ConfigError(
             f"is not valid TOML: {error}", path=pyproject, fix="fix the TOML syntax"
         ) from None
+    return data
+
+
+def _wheel_table(
+    data: Mapping[str, Any], pyproject: Path
+) -> Optional[tuple[Mapping[str, Any], str]]:
+    """The table wheel builds read (the wheel table, else the all-targets one) and its name."""
     wheel = _table(data, WHEEL_TABLE)
     common = _table(data, GLOBAL_TABLE)
     if wheel is None and common is None:
-        raise ConfigError(
-            f"has no [{WHEEL_TABLE}] table",
-            path=pyproject,
-            fix=f'add [{WHEEL_TABLE}] and a [[{WHEEL_TABLE}.bundles]] package = "./cmd/NAME"',
-        )
+        return None
     if wheel is not None and common is not None:
         log.warning(
             f"{pyproject}: both [{WHEEL_TABLE}] and [{GLOBAL_TABLE}] exist; hatchling does not "
@@ -584,6 +604,48 @@ def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) 
         raise ConfigError(
             f"[{where}] must be a table", path=pyproject, fix=f"write it as [{where}]"
         )
+    return table, where
+
+
+def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """Read the hook's settings from a pyproject.toml, as the build would see them."""
+    environ = os.environ if environ is None else environ
+    found = _wheel_table(_read_pyproject(pyproject), pyproject)
+    if found is None:
+        raise ConfigError(
+            f"has no [{WHEEL_TABLE}] table",
+            path=pyproject,
+            fix=f'add [{WHEEL_TABLE}] and a [[{WHEEL_TABLE}.bundles]] package = "./cmd/NAME"',
+        )
+    table, where = found
     return Settings.from_hook_config(
         table, root=pyproject.parent.resolve(), environ=environ, where=where
+    )
+
+
+def load_sdist_settings(
+    pyproject: Path,
+    sdist_config: Mapping[str, Any],
+    environ: Optional[Mapping[str, str]] = None,
+) -> Settings:
+    """The settings of the sdist check: the wheel's table overlaid by the sdist table's keys.
+
+    ``sdist_config`` is the table hatchling hands the hook for the sdist target (the sdist
+    table, or the all-targets table when there is none). The two are merged key by key and
+    validated as one table, so an unknown key in either is an error, and a message about a
+    key names the table it is written in.
+    """
+    environ = os.environ if environ is None else environ
+    data = _read_pyproject(pyproject)
+    overlay_where = SDIST_TABLE if _table(data, SDIST_TABLE) is not None else GLOBAL_TABLE
+    found = _wheel_table(data, pyproject)
+    base, where = found if found is not None else ({}, overlay_where)
+    merged = {**base, **sdist_config}
+    origins = {key: overlay_where for key in sdist_config}
+    return Settings.from_hook_config(
+        merged,
+        root=pyproject.parent.resolve(),
+        environ=environ,
+        where=where,
+        origins=origins,
     )

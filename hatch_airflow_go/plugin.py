@@ -31,7 +31,7 @@ from hatch_airflow_go import golist, log
 from hatch_airflow_go.config import (
     PLUGIN_NAME,
     Settings,
-    load_settings,
+    load_sdist_settings,
 )
 from hatch_airflow_go.editable import (
     GO_MODULE_FILES,
@@ -67,13 +67,13 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
     def settings(self) -> Settings:
         """The validated settings for this target.
 
-        An sdist whose own table names no bundles (e.g. an empty
-        ``[tool.hatch.build.targets.sdist.hooks.airflow_go]`` that only switches the check
-        on) checks the bundles of the wheel table.
+        The sdist check reads the wheel table overlaid by the sdist table's own keys, so an
+        empty ``[tool.hatch.build.targets.sdist.hooks.airflow_go]`` switches the check on for
+        the wheel's bundles, and ``skip``, ``module-dir`` or ``go`` written there apply to it.
         """
         config: Mapping[str, Any] = self.config
-        if self.target_name == "sdist" and "bundles" not in config:
-            return load_settings(self.project_root / "pyproject.toml", os.environ)
+        if self.target_name == "sdist":
+            return load_sdist_settings(self.project_root / "pyproject.toml", config, os.environ)
         where = f"tool.hatch.build.targets.{self.target_name}.hooks.{PLUGIN_NAME}"
         return Settings.from_hook_config(
             config, root=self.project_root, environ=os.environ, where=where

@@ -13,9 +13,11 @@ from hatch_airflow_go.config import (
     GLOBAL_TABLE,
     HATCHLING_RESERVED_KEYS,
     OPTIONS,
+    SDIST_TABLE,
     WHEEL_TABLE,
     BundleSettings,
     Settings,
+    load_sdist_settings,
     load_settings,
 )
 from hatch_airflow_go.errors import ConfigError
@@ -398,6 +400,77 @@ def test_load_settings_errors(tmp_path: Path) -> None:
     empty = write(tmp_path / "pyproject.toml", "[project]\nname = 'x'\n")
     with pytest.raises(ConfigError, match=re.escape(f"has no [{WHEEL_TABLE}] table")):
         load_settings(empty, {})
+
+
+SDIST_PROJECT = f"""
+[{WHEEL_TABLE}]
+module-dir = "go"
+cgo = true
+[[{WHEEL_TABLE}.bundles]]
+package = "./cmd/w"
+
+[{SDIST_TABLE}]
+"""
+
+
+def test_sdist_settings_overlay_the_wheel_table(tmp_path: Path) -> None:
+    (tmp_path / "go").mkdir()
+    (tmp_path / "other").mkdir()
+    pyproject = write(tmp_path / "pyproject.toml", SDIST_PROJECT)
+    inherited = load_sdist_settings(pyproject, {}, {})
+    assert inherited.module_dir == (tmp_path / "go").resolve()
+    assert inherited.cgo
+    assert [b.package for b in inherited.bundles] == ["./cmd/w"]
+    assert not inherited.skip
+    overlaid = load_sdist_settings(
+        pyproject, {"skip": True, "module-dir": "other", "go": "/opt/go/bin/go"}, {}
+    )
+    assert overlaid.skip
+    assert overlaid.module_dir == (tmp_path / "other").resolve()
+    assert overlaid.go == "/opt/go/bin/go"
+    assert overlaid.cgo  # keys the sdist table does not set still come from the wheel table
+    assert [b.package for b in overlaid.bundles] == ["./cmd/w"]
+
+
+def test_sdist_settings_reject_an_unknown_key_of_the_sdist_table(tmp_path: Path) -> None:
+    (tmp_path / "go").mkdir()
+    pyproject = write(tmp_path / "pyproject.toml", SDIST_PROJECT)
+    with pytest.raises(ConfigError) as caught:
+        load_sdist_settings(pyproject, {"skipp": True}, {})
+    message = str(caught.value)
+    assert f"[{SDIST_TABLE}] unknown option `skipp`" in message
+    assert "did you mean `skip`?" in message
+    assert str(caught.value.path) == str(pyproject)
+
+
+def test_sdist_settings_name_the_table_each_bad_key_is_written_in(tmp_path: Path) -> None:
+    (tmp_path / "go").mkdir()
+    pyproject = write(tmp_path / "pyproject.toml", SDIST_PROJECT)
+    with pytest.raises(ConfigError) as from_sdist:
+        load_sdist_settings(pyproject, {"cgo": "yes"}, {})
+    assert f"[{SDIST_TABLE}] option `cgo` must be a boolean" in str(from_sdist.value)
+    bad_wheel = SDIST_PROJECT.replace("cgo = true", "cgo = 1")
+    write(tmp_path / "pyproject.toml", bad_wheel)
+    with pytest.raises(ConfigError) as from_wheel:
+        load_sdist_settings(pyproject, {}, {})
+    assert f"[{WHEEL_TABLE}] option `cgo` must be a boolean" in str(from_wheel.value)
+    write(tmp_path / "pyproject.toml", SDIST_PROJECT)
+    with pytest.raises(ConfigError) as bundle_key:
+        load_sdist_settings(pyproject, {"bundles": [{"package": "./x", "nam": "y"}]}, {})
+    assert f"[{SDIST_TABLE}] bundles #1: unknown option `nam`" in str(bundle_key.value)
+
+
+def test_sdist_settings_without_a_wheel_table_use_the_sdist_table_alone(tmp_path: Path) -> None:
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        f"""
+[[{SDIST_TABLE}.bundles]]
+package = "./cmd/s"
+""",
+    )
+    result = load_sdist_settings(pyproject, {"bundles": [{"package": "./cmd/s"}]}, {})
+    assert [b.package for b in result.bundles] == ["./cmd/s"]
+    assert result.where == SDIST_TABLE
 
 
 def test_docs_document_every_option_and_nothing_else() -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hatch_airflow_go import hooks, plugin
+from hatch_airflow_go.config import SDIST_TABLE, WHEEL_TABLE
 from hatch_airflow_go.editable import STAMP_DIR, go_inputs_digest, stale_editable_bundles
 from hatch_airflow_go.errors import ToolchainError
 from hatch_airflow_go.plugin import AirflowGoBuildHook
@@ -49,10 +50,19 @@ def make_hook(root: Path, config: dict[str, Any], target: str = "wheel") -> Airf
     return AirflowGoBuildHook(str(root), config, None, None, str(root / "dist"), target, app)
 
 
+def hatch_entry_points() -> list[EntryPoint]:
+    """The installed ``hatch`` entry points, on every Python the package supports."""
+    found: Any = entry_points()
+    if hasattr(found, "select"):  # Python >= 3.10
+        return list(found.select(group="hatch"))
+    # Python 3.9: a dict of group name -> entry points, and no `group=` keyword.
+    return list(found.get("hatch", ()))
+
+
 def test_registration_returns_the_hook_and_the_entry_point_names_it() -> None:
     assert hooks.hatch_register_build_hook() is AirflowGoBuildHook
     assert AirflowGoBuildHook.PLUGIN_NAME == "airflow_go"
-    (found,) = [ep for ep in entry_points(group="hatch") if ep.name == "airflow_go"]
+    (found,) = [ep for ep in hatch_entry_points() if ep.name == "airflow_go"]
     assert found.value == "hatch_airflow_go.hooks"
 
 
@@ -119,6 +129,60 @@ def test_missing_go_mod_names_module_dir(tmp_path: Path) -> None:
     assert isinstance(app, RecordingApp)
     assert "go.mod: no go.mod here" in app.lines[-1][1]
     assert "set `module-dir`" in app.lines[-1][1]
+
+
+SDIST_PROJECT = f"""
+[project]
+name = "p"
+version = "1"
+
+[{WHEEL_TABLE}]
+module-dir = "go"
+[[{WHEEL_TABLE}.bundles]]
+package = "./cmd/missing"
+"""
+
+
+def test_sdist_table_skip_true_skips_the_check(tmp_path: Path) -> None:
+    # The wheel table names a package that does not exist, so running the check would fail.
+    (tmp_path / "go").mkdir()
+    (tmp_path / "pyproject.toml").write_text(SDIST_PROJECT + f"[{SDIST_TABLE}]\n")
+    checked = make_hook(tmp_path, {}, target="sdist")
+    with pytest.raises(SystemExit):
+        checked.initialize("standard", {})
+    (tmp_path / "pyproject.toml").write_text(SDIST_PROJECT + f"[{SDIST_TABLE}]\nskip = true\n")
+    hook = make_hook(tmp_path, {"skip": True}, target="sdist")
+    hook.initialize("standard", {})
+    app = hook.app
+    assert isinstance(app, RecordingApp)
+    assert app.lines == []
+
+
+def test_sdist_table_unknown_key_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "go").mkdir()
+    (tmp_path / "pyproject.toml").write_text(SDIST_PROJECT + f'[{SDIST_TABLE}]\nmodul-dir = "go"\n')
+    hook = make_hook(tmp_path, {"modul-dir": "go"}, target="sdist")
+    with pytest.raises(SystemExit) as caught:
+        hook.initialize("standard", {})
+    assert caught.value.code == 1
+    app = hook.app
+    assert isinstance(app, RecordingApp)
+    ((level, message),) = app.lines
+    assert level == "error"
+    assert f"[{SDIST_TABLE}] unknown option `modul-dir`" in message
+    assert "did you mean `module-dir`?" in message
+
+
+def test_sdist_table_module_dir_and_go_override_the_wheel_table(tmp_path: Path) -> None:
+    (tmp_path / "go").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    sdist = f'[{SDIST_TABLE}]\nmodule-dir = "elsewhere"\ngo = "/x/go"\n'
+    (tmp_path / "pyproject.toml").write_text(SDIST_PROJECT + sdist)
+    hook = make_hook(tmp_path, {"module-dir": "elsewhere", "go": "/x/go"}, target="sdist")
+    settings = hook.settings()
+    assert settings.module_dir == (tmp_path / "elsewhere").resolve()
+    assert settings.go == "/x/go"
+    assert [bundle.package for bundle in settings.bundles] == ["./cmd/missing"]
 
 
 def write_stamp(folder: Path, module_dir: Path) -> Path:
