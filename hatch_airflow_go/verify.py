@@ -197,8 +197,8 @@ class ScanReport:
         }
 
 
-def _walk(roots: Sequence[Path]) -> Iterator[tuple[str, int]]:
-    """(path, size) of every regular file under ``roots``, following links as Airflow does.
+def _walk(roots: Sequence[Path]) -> Iterator[str]:
+    """The path of every regular file under ``roots``, following links as Airflow does.
 
     Directories are remembered by (device, inode) so a symlink loop ends the descent
     instead of recursing forever. Paths stay strings here: a scan meets thousands of
@@ -231,23 +231,7 @@ def _walk(roots: Sequence[Path]) -> Iterator[tuple[str, int]]:
             children.sort(key=lambda child: child[0])
             stack.extend(reversed(children))
         elif stat.S_ISREG(st.st_mode):
-            yield item, st.st_size
-
-
-def _has_magic(path: str, size: int) -> bool:
-    """Whether a regular file of ``size`` bytes ends with the bundle magic."""
-    if size < footer.TRAILER_SIZE:
-        return False
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return False
-    try:
-        return os.pread(fd, len(footer.MAGIC), size - len(footer.MAGIC)) == footer.MAGIC
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
+            yield item
 
 
 def scan(dirs: Sequence[PathLike]) -> ScanReport:
@@ -265,9 +249,9 @@ def scan(dirs: Sequence[PathLike]) -> ScanReport:
             )
     report = ScanReport(roots=roots)
     owners: dict[str, list[Path]] = {}
-    for name, size in _walk(roots):
+    for name in _walk(roots):
         report.files_seen += 1
-        if not _has_magic(name, size):
+        if not footer.is_bundle(name):
             continue
         path = Path(name)
         executable = os.access(path, os.X_OK)

@@ -12,8 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from hatch_airflow_go import footer
-from hatch_airflow_go.errors import AirflowGoError, BundleError, NotABundleError, PackError
+from hatch_airflow_go import footer, verify
+from hatch_airflow_go.errors import (
+    AirflowGoError,
+    BundleError,
+    NotABundleError,
+    PackError,
+    PathLike,
+)
 
 # Spec §1 "Worked example".
 WORKED_BINARY = bytes.fromhex("7f454c46") + b"fake-binary"
@@ -136,6 +142,39 @@ def test_is_bundle(worked: Path, tmp_path: Path) -> None:
     assert not footer.is_bundle(_write(tmp_path / "short", b"AFBNDL01"))
     assert not footer.is_bundle(tmp_path)
     assert not footer.is_bundle(tmp_path / "missing")
+
+
+def test_scan_asks_is_bundle_which_files_carry_the_magic(
+    tmp_path: Path, worked: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One definition of "has the magic": scan consults footer.is_bundle for every file."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("a", "b"):
+        _write(tree / name, worked.read_bytes())
+    _write(tree / "plain", b"x" * 100)
+    _write(tree / "short-with-magic", b"\x7fELF" + footer.MAGIC)
+    (tree / "link").symlink_to(tree / "a")
+    os.mkfifo(tree / "fifo")
+    everything = sorted(p for p in tree.iterdir() if p.is_file())
+    with_magic = [p for p in everything if footer.is_bundle(p)]
+    assert [p.name for p in with_magic] == ["a", "b", "link"]
+
+    report = verify.scan([tree])
+    assert sorted(entry.path for entry in report.bundles) == with_magic
+    assert report.rejected == []
+
+    asked: list[str] = []
+    real = footer.is_bundle
+
+    def only_a(path: PathLike) -> bool:
+        asked.append(os.fspath(path))
+        return Path(path).name == "a" and real(path)
+
+    monkeypatch.setattr(footer, "is_bundle", only_a)
+    report = verify.scan([tree])
+    assert [entry.path for entry in report.bundles] == [tree / "a"]
+    assert sorted(Path(name).name for name in asked) == [p.name for p in everything]
 
 
 def test_sha256_file_streams_across_chunks(tmp_path: Path) -> None:
@@ -302,14 +341,63 @@ def test_trailer_refuses_lengths_past_uint32() -> None:
     assert footer.Trailer(footer.MAX_REGION_SIZE, 0, bytes(32)).encode()[:4] == b"\xff" * 4
 
 
-def test_region_limit_measured_on_a_sparse_file(tmp_path: Path) -> None:
-    """A 4 GiB sparse file is a region of exactly 2**32 bytes, one past the limit."""
-    sparse = tmp_path / "sparse"
-    with sparse.open("wb") as handle:
-        handle.truncate(footer.MAX_REGION_SIZE + 1)
-    assert sparse.stat().st_size == footer.MAX_REGION_SIZE + 1
-    with pytest.raises(PackError, match="unsigned 32-bit"):
-        footer.Trailer(sparse.stat().st_size, 0, bytes(32)).encode()
+def _sparse_bundle(path: Path, binary: bytes, hole: int, source_len: int) -> Path:
+    """``binary`` + a ``hole``-byte sparse gap + the worked manifest + a trailer.
+
+    The trailer claims a ``source_len``-byte source region; the gap costs no disk blocks,
+    so a file past 4 GiB takes a few kilobytes. Skips when the filesystem stores the gap.
+    """
+    trailer = footer.Trailer(
+        source_len=source_len,
+        metadata_len=len(WORKED_MANIFEST),
+        binary_sha256=hashlib.sha256(binary).digest(),
+    ).encode()
+    with path.open("wb") as handle:
+        handle.write(binary)
+        handle.seek(len(binary) + hole)
+        handle.write(WORKED_MANIFEST + trailer)
+    path.chmod(0o755)
+    if path.stat().st_blocks * 512 > 1 << 24:
+        path.unlink()
+        pytest.skip(f"the filesystem under {path.parent} does not store sparse files sparsely")
+    return path
+
+
+def test_reader_accepts_a_region_at_the_limit_in_a_sparse_file(tmp_path: Path) -> None:
+    """A 4 GiB - 1 source region (the trailer's largest) in a file past 4 GiB reads back.
+
+    Offsets beyond 32 bits must be computed right: the binary hash covers exactly the
+    15-byte executable and the manifest is found where the trailer says it is.
+    """
+    limit = footer.MAX_REGION_SIZE
+    bundle = _sparse_bundle(tmp_path / "huge", WORKED_BINARY, limit, limit)
+    info = footer.read_bundle(bundle)
+    assert info.size == len(WORKED_BINARY) + limit + len(WORKED_MANIFEST) + 64 > 1 << 32
+    assert info.source_len == limit
+    assert info.binary_size == info.source_start == len(WORKED_BINARY)
+    assert info.metadata_start == len(WORKED_BINARY) + limit
+    with bundle.open("rb") as handle:
+        handle.seek(info.metadata_start)
+        assert handle.read(info.metadata_len) == WORKED_MANIFEST
+
+
+@pytest.mark.parametrize(
+    ("binary", "hole", "problem"),
+    [
+        (b"", footer.MAX_REGION_SIZE, "empty binary region"),
+        (b"", footer.MAX_REGION_SIZE - 1, "regions larger than file: source 4294967295"),
+    ],
+    ids=["no-binary-left", "one-byte-short"],
+)
+def test_reader_refuses_a_region_at_the_limit_that_leaves_no_binary(
+    tmp_path: Path, binary: bytes, hole: int, problem: str
+) -> None:
+    """At 4 GiB the region arithmetic still finds an empty or negative binary region."""
+    bundle = _sparse_bundle(tmp_path / "huge", binary, hole, footer.MAX_REGION_SIZE)
+    with pytest.raises(BundleError, match=problem) as caught:
+        footer.read_bundle(bundle)
+    assert not isinstance(caught.value, NotABundleError)
+    assert caught.value.path == str(bundle)
 
 
 def test_write_refuses_an_empty_executable(tmp_path: Path) -> None:
