@@ -262,24 +262,56 @@ def test_dag_id_that_reads_back_as_a_number_is_never_found(tmp_path: Path) -> No
     assert any("123" in error and "never find" in error for error in report.errors), report.errors
 
 
+def _released_finds(path: Path) -> bool:
+    """Whether ``_Bundle.find`` picks ``path`` for at least one DAG id its manifest lists.
+
+    Asked with the file itself as the root, so a DAG id shared with another bundle in the
+    tree cannot hide this one behind whichever the walk meets first.
+    """
+    metadata = read_metadata(path)
+    if metadata is None:
+        return False
+    dags = metadata.get("dags")
+    # find() is asked for string ids only; a key that reads back as a number never matches.
+    dag_ids = [dag for dag in dags if isinstance(dag, str)] if isinstance(dags, dict) else []
+    return any(find_dag([path], dag_id) == path.resolve() for dag_id in dag_ids)
+
+
 def test_scan_agrees_with_the_released_walk(tmp_path: Path) -> None:
-    """Every file the released reader accepts is a found bundle in our scan, and only those."""
+    """The bundles our scan marks found are exactly those the released reader finds."""
     tree = tmp_path / "root"
-    for index, case in enumerate(sorted(CORPUS)):
+    files: dict[str, bytes] = {case: make() for case, make in CORPUS.items()}
+    for case, (line, _) in SCHEMA_CASES.items():
+        manifest = MANIFEST.replace(b'  supervisor_schema_version: "2026-06-16"\n', line)
+        files[f"schema-{case}"] = _bundle(manifest=manifest)
+    files["number-dag-id-only"] = _bundle(
+        manifest=MANIFEST.replace(b"  simple_dag:\n", b"  123:\n").replace(
+            b"  concurrent_xcom_dag:\n", b"  456:\n"
+        )
+    )
+    for index, case in enumerate(sorted(files)):
         folder = tree / f"d{index % 4}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / case
-        path.write_bytes(CORPUS[case]())
+        path.write_bytes(files[case])
         path.chmod(0o755)
+    hidden = tree / "d1" / "valid-not-executable"
+    hidden.write_bytes(_bundle())
+    hidden.chmod(0o644)
     (tree / "d0" / "notes.txt").write_text("not a bundle\n")
-    accepted = {p for p in find_executables([tree]) if read_metadata(p) is not None}
+
+    walked = find_executables([tree])
+    theirs = {path for path in walked if _released_finds(path)}
     report = scan([tree])
     ours = {entry.path for entry in report.bundles if entry.found}
-    ours_readable = ours | {
-        entry.path for entry in report.rejected if ours_reads_metadata(entry.path) is not None
-    }
-    assert ours_readable == accepted
-    assert report.files_seen == len(CORPUS) + 1
+    assert {p.name for p in ours} == {p.name for p in theirs}
+    assert ours == theirs
+    # The corpus must hold both answers, or agreement would prove nothing.
+    assert {"valid", "schema-released-version"} <= {p.name for p in theirs}
+    assert {"schema-missing", "number-dag-id-only", "valid-not-executable"}.isdisjoint(
+        p.name for p in theirs
+    )
+    assert report.files_seen == len(files) + 2
 
 
 def test_released_reader_finds_a_bundle_packed_by_the_cli(tmp_path: Path, gobundles) -> None:  # type: ignore[no-untyped-def]
