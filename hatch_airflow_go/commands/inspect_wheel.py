@@ -12,6 +12,7 @@ import json
 import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,75 @@ def _install_path(member: str) -> str:
     return f"<site-packages>/{member}"
 
 
+# What reading one damaged member can raise: a bad CRC or local header (BadZipFile), a
+# broken deflate stream (zlib.error), compressed data cut short (EOFError), an unknown
+# compression method (NotImplementedError), an encrypted member (RuntimeError).
+_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+)
+FIX_DAMAGED = "the wheel is damaged: build it again (or download it again) and re-inspect it"
+
+
+def _member_error(wheel: Path, member: str, error: BaseException) -> AirflowGoError:
+    return AirflowGoError(f"cannot read the member {member}: {error}", path=wheel, fix=FIX_DAMAGED)
+
+
+def _scratch_error(wheel: Path, member: str, error: OSError) -> AirflowGoError:
+    return AirflowGoError(
+        f"cannot copy the member {member} to a temporary file: {error.strerror or error}",
+        path=wheel,
+        fix="free space in the temporary folder (or point TMPDIR at one with room)",
+    )
+
+
+def _copy_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, wheel: Path
+) -> None:
+    """Extract one member to ``target``, turning a damaged member into one clear error."""
+    try:
+        copy = target.open("wb")
+    except OSError as error:
+        raise _scratch_error(wheel, info.filename, error) from None
+    with copy:
+        try:
+            member = archive.open(info)
+        except _MEMBER_ERRORS as error:
+            raise _member_error(wheel, info.filename, error) from None
+        with member:
+            while True:
+                try:
+                    chunk = member.read(1 << 20)
+                except _MEMBER_ERRORS as error:
+                    raise _member_error(wheel, info.filename, error) from None
+                if not chunk:
+                    break
+                try:
+                    copy.write(chunk)
+                except OSError as error:
+                    raise _scratch_error(wheel, info.filename, error) from None
+
+
+def _wheel_metadata(archive: zipfile.ZipFile, name: str, wheel: Path) -> str:
+    """The text of the wheel's ``WHEEL`` file (UTF-8, as the wheel spec requires)."""
+    try:
+        data = archive.read(name)
+    except _MEMBER_ERRORS as error:
+        raise _member_error(wheel, name, error) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AirflowGoError(
+            f"the member {name} is not UTF-8 text (byte {error.start})",
+            path=wheel,
+            fix="build the wheel again with a standard build backend; WHEEL must be UTF-8",
+        ) from None
+
+
 def describe_wheel(wheel: Path) -> dict[str, Any]:
     """The wheel's tags and a verified description of each bundle member."""
     try:
@@ -51,7 +121,7 @@ def describe_wheel(wheel: Path) -> dict[str, Any]:
         tags: list[str] = []
         purelib = None
         if metadata:
-            for line in archive.read(metadata[0]).decode("utf-8").splitlines():
+            for line in _wheel_metadata(archive, metadata[0], wheel).splitlines():
                 key, _, value = line.partition(":")
                 if key == "Tag":
                     tags.append(value.strip())
@@ -61,11 +131,8 @@ def describe_wheel(wheel: Path) -> dict[str, Any]:
         for info in archive.infolist():
             if info.is_dir() or info.file_size < footer.TRAILER_SIZE:
                 continue
-            with archive.open(info) as member:
-                data_path = Path(scratch) / f"member-{len(bundles)}"
-                with data_path.open("wb") as copy:
-                    while chunk := member.read(1 << 20):
-                        copy.write(chunk)
+            data_path = Path(scratch) / f"member-{len(bundles)}"
+            _copy_member(archive, info, data_path, wheel)
             if not footer.is_bundle(data_path):
                 data_path.unlink()
                 continue
