@@ -31,6 +31,14 @@ from _util import (
 from hatch_airflow_go import footer
 
 TARGET = 1.10  # CLI verify time / sha256sum time, for the 256 MiB bundle
+TARGET_MIB = 256  # the size the target is set for
+
+
+def _verdict(judged: bool, failed: bool) -> str:
+    """The target line's answer: a size it applies to may not have been measured at all."""
+    if not judged:
+        return f"not measured (--sizes has no size of {TARGET_MIB} MiB or more)"
+    return "MISSED" if failed else "met"
 
 
 def main() -> int:
@@ -40,6 +48,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     failed = False
+    judged = False  # whether any size the target applies to was measured
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as scratch:
         for size_mib in (int(s) for s in args.sizes.split(",")):
             binary = random_file(Path(scratch) / f"bin-{size_mib}", size_mib * MIB)
@@ -63,11 +72,16 @@ def main() -> int:
             }
             results = {name: best_of(argv, args.rounds) for name, argv in contenders.items()}
             base = results["sha256sum BUNDLE"].seconds
+            judged = judged or size_mib >= TARGET_MIB
             for name, run in results.items():
                 ratio = run.seconds / base
                 # The target is set for the 256 MiB bundle; smaller files are dominated by
                 # Python's start-up and imports, which do not grow with the file.
-                if name.startswith("hatch-airflow-go") and size_mib >= 256 and ratio > TARGET:
+                if (
+                    name.startswith("hatch-airflow-go")
+                    and size_mib >= TARGET_MIB
+                    and ratio > TARGET
+                ):
                     failed = True
                 rows.append(
                     [
@@ -80,7 +94,7 @@ def main() -> int:
                 )
     print(f"best of {args.rounds} runs each, warm page cache; ratio = time / sha256sum time")
     print(table(["size", "command", "time", "ratio", "peak RSS"], rows))
-    print(f"target: CLI ratio <= {TARGET:.2f} at 256 MiB: {'MISSED' if failed else 'met'}")
+    print(f"target: CLI ratio <= {TARGET:.2f} at {TARGET_MIB} MiB: {_verdict(judged, failed)}")
     return 0
 
 
