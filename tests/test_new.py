@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import filecmp
+import os
+import shutil
+import stat
+import subprocess
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,8 +108,82 @@ def test_refuses_a_non_empty_directory(tmp_path: Path, capsys: pytest.CaptureFix
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "file").write_text("x")
     assert main(["new", str(tmp_path / "taken")]) == 2
-    assert "already exists and is not empty" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'taken'}: already exists and is not empty (it holds file)" in err
     assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["file"]
+
+
+def test_refuses_a_target_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x")
+    result = run_cli("new", str(tmp_path / "taken"))
+    assert result.returncode == 2
+    assert f"{tmp_path / 'taken'}: already exists and is not a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "taken").read_text() == "x"
+
+
+def test_a_file_in_the_parent_path_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    result = run_cli("new", str(tmp_path / "file" / "sub" / "proj"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{tmp_path / 'file' / 'sub'}: cannot create the project in this folder" in result.stderr
+    assert f"{tmp_path / 'file'} is a file, not a folder" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def _writable(folder: Path) -> bool:
+    probe = folder / ".probe"
+    try:
+        probe.write_text("x")
+    except OSError:
+        return False
+    probe.unlink()
+    return True
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody can create files in: mode 0555, or (for root, whom modes do not stop)
+    the immutable attribute."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    immutable = False
+    if _writable(folder) and shutil.which("chattr"):
+        done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+        immutable = done.returncode == 0
+    try:
+        if _writable(folder):
+            pytest.skip(
+                "cannot make a folder read-only here: running as root and chattr +i is "
+                "not supported by this filesystem"
+            )
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(stat.S_IRWXU)
+
+
+def test_unwritable_parent_folder_is_an_error_naming_it(read_only_folder: Path) -> None:
+    result = run_cli("new", str(read_only_folder / "proj"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    # root passes mode checks, so its folder is immutable instead (EPERM, not EACCES)
+    reason = os.strerror(errno.EPERM if os.geteuid() == 0 else errno.EACCES)
+    assert (
+        f"{read_only_folder}: cannot create the project in this folder: {reason}" in result.stderr
+    )
+    assert "choose a folder you can write to" in result.stderr
+    assert list(read_only_folder.iterdir()) == []
+
+
+def test_unwritable_parent_folder_in_process(
+    read_only_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new", str(read_only_folder / "proj")]) == 1
+    assert f"{read_only_folder}: cannot create the project" in capsys.readouterr().err
 
 
 def test_refuses_a_bad_bundle_name_and_leaves_nothing(

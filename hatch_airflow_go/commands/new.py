@@ -12,6 +12,7 @@ README says what to change to use the real SDK.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ import tomli_w
 
 from hatch_airflow_go import __version__, log
 from hatch_airflow_go.config import WHEEL_TABLE
-from hatch_airflow_go.errors import UsageError
+from hatch_airflow_go.errors import AirflowGoError, UsageError
 from hatch_airflow_go.gomod import PACKER_TOOL, SDK_MODULE
 
 NAME = "new"
@@ -173,18 +174,61 @@ def _files(name: str, package: str, bundle: str, module: str) -> dict[str, str]:
     }
 
 
+class ScaffoldError(AirflowGoError):
+    """The project could not be written where it was asked for."""
+
+
+def _cannot_write(folder: Path, error: OSError, *, name_file: bool = False) -> ScaffoldError:
+    """``name_file``: say which path failed (not for paths inside the private staging copy)."""
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        # mkdir's way of saying that some part of the path is a file: name that file.
+        blocker = next(
+            (path for path in (folder, *folder.parents) if path.exists() and not path.is_dir()),
+            None,
+        )
+        reason = f"{blocker or 'a part of the path'} is a file, not a folder"
+        name_file = False
+    else:
+        reason = error.strerror or str(error)
+    culprit = error.filename
+    shown = name_file and culprit is not None and str(culprit) != str(folder)
+    where = f" ({culprit})" if shown else ""
+    return ScaffoldError(
+        f"cannot create the project in this folder: {reason}{where}",
+        path=folder,
+        fix="choose a folder you can write to (or fix its permissions) and run `new` again",
+    )
+
+
+def _check_target(directory: Path) -> None:
+    """Refuse a target that is a file or a non-empty directory, before anything is written."""
+    try:
+        if directory.exists() and not directory.is_dir():
+            raise UsageError(
+                "already exists and is not a directory",
+                path=directory,
+                fix="choose a new directory name",
+            )
+        entries = sorted(entry.name for entry in directory.iterdir()) if directory.is_dir() else []
+    except OSError as error:
+        raise _cannot_write(directory, error, name_file=True) from None
+    if entries:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise UsageError(
+            f"already exists and is not empty (it holds {shown})",
+            path=directory,
+            fix="choose a new directory name, or empty this one first",
+        )
+
+
 def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Path]:
     """Write the project into ``directory`` (which must not exist or be empty).
 
     Everything is written into a temporary sibling first and moved into place at the end,
-    so a failure never leaves half a project.
+    so a failure never leaves half a project. A folder that cannot be written is a
+    :class:`ScaffoldError` naming it.
     """
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise UsageError(
-            "already exists and is not empty",
-            path=directory,
-            fix="choose a new directory name",
-        )
+    _check_target(directory)
     if not _NAME_RE.match(name):
         raise UsageError(f"{name!r} is not a valid project name", fix="pass --name my-dags")
     if not _ID_RE.match(bundle):
@@ -194,8 +238,14 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
         )
     package = _python_name(name)
     parent = directory.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _cannot_write(parent, error, name_file=True) from None
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=parent))
+    except OSError as error:
+        raise _cannot_write(parent, error) from None
     try:
         for rel, text in _files(name, package, bundle, module).items():
             path = staging / rel
@@ -205,6 +255,9 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
         if directory.exists():
             directory.rmdir()
         os.replace(staging, directory)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _cannot_write(parent, error) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
