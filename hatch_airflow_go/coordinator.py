@@ -40,6 +40,7 @@ from hatch_airflow_go import log
 from hatch_airflow_go.errors import PathLike
 from hatch_airflow_go.footer import read_bundle, read_regions
 from hatch_airflow_go.manifest import parse_embedded
+from hatch_airflow_go.process import exit_status, kill_group, new_session, wait_exited
 
 REQUEST_ID = 0
 MAX_FRAME = 64 * 1024 * 1024
@@ -269,7 +270,12 @@ def run_exchange(
         logs_listener = _listen()
         listeners.append(logs_listener)
         ports = (comm_listener.getsockname()[1], logs_listener.getsockname()[1])
-        argv = [str(path), f"--comm=127.0.0.1:{ports[0]}", f"--logs=127.0.0.1:{ports[1]}"]
+        # Absolute, so a bare name ("mybundle") means the file here, not a program on PATH.
+        argv = [
+            str(path.absolute()),
+            f"--comm=127.0.0.1:{ports[0]}",
+            f"--logs=127.0.0.1:{ports[1]}",
+        ]
         log.debug(log.format_command(argv))
         try:
             proc = subprocess.Popen(
@@ -277,7 +283,7 @@ def run_exchange(
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                start_new_session=True,
+                **new_session(),
             )
         except OSError as error:
             raise _Failure("launch-failed", f"cannot start the bundle: {error}") from None
@@ -290,10 +296,12 @@ def run_exchange(
         log_reader = _LogReader(logs_conn)
         log_reader.start()
 
+        # Airflow's DAG processor names the file and its bundle folder by absolute path.
+        target = Path(file if file is not None else path).absolute()
         request = {
             "type": "DagFileParseRequest",
-            "file": os.fspath(file if file is not None else path),
-            "bundle_path": os.fspath(Path(file if file is not None else path).parent),
+            "file": os.fspath(target),
+            "bundle_path": os.fspath(target.parent),
         }
         _send_frame(comm, [REQUEST_ID, request, None], budget)
         try:
@@ -312,10 +320,10 @@ def run_exchange(
         if proc is not None:
             # A child still running here is one we gave up on: its exit code would only be our
             # own SIGKILL, so it is reported as None.
-            still_running = proc.poll() is None
+            code_before_kill = exit_status(proc)
             _kill_group(proc)
-            if exchange.exit_code is None and not still_running:
-                exchange.exit_code = proc.returncode
+            if exchange.exit_code is None and code_before_kill is not None:
+                exchange.exit_code = code_before_kill
         if log_reader is not None:
             # The child is gone, so its end of the logs connection is closed: let the reader
             # drain what is still buffered before the socket is closed under it.
@@ -372,10 +380,9 @@ def _close(sock: socket.socket) -> None:
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the child's whole process group, then reap the child."""
-    # The child leads its own session (start_new_session), so its pid is the group id. Killing
+    # Nothing before this point reaps the child, so its pid is still its group's id. Killing
     # even after a clean exit takes any grandchildren it left behind with it.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    kill_group(proc)
     try:
         proc.wait(timeout=5.0)
     except subprocess.TimeoutExpired:
@@ -415,7 +422,8 @@ def _accept_both(
             accept_ready(min(POLL_INTERVAL, budget.left()))
             if not waiting:
                 break
-            if proc.poll() is not None:
+            code = exit_status(proc)
+            if code is not None:
                 # A bundle may dial and exit at once: its connections are still queued on the
                 # listeners, so take those before calling it never connected.
                 accept_ready(0)
@@ -424,7 +432,7 @@ def _accept_both(
                 missing = "comm" if comm_listener.fileno() in waiting else "logs"
                 raise _Failure(
                     "never-connected",
-                    f"never connected: the bundle {_describe_exit(proc.returncode)} before "
+                    f"never connected: the bundle {_describe_exit(code)} before "
                     f"dialling the {missing} address",
                 )
             if budget.left() <= 0:
@@ -533,12 +541,13 @@ def _read_reply(conn: socket.socket, budget: _Budget) -> dict[str, Any]:
 
 
 def _wait_exit(proc: subprocess.Popen[bytes], budget: _Budget, what: str) -> int:
-    try:
-        return proc.wait(timeout=budget.left())
-    except subprocess.TimeoutExpired:
+    """The child's exit code, once it has exited; it is left unreaped for _kill_group."""
+    code = wait_exited(proc, budget.left())
+    if code is None:
         raise _Failure(
             "timeout", f"timeout: the bundle {what} had not exited after {budget.total:g}s"
-        ) from None
+        )
+    return code
 
 
 def _cannot_parse_message(evidence: str) -> str:

@@ -13,6 +13,7 @@ import shutil
 import socket
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -356,3 +357,71 @@ def test_exit_before_connecting_is_never_connected(leak_check: list[SmokeResult]
     ]
     assert result.exit_code == 1
     assert result.seconds < 3
+
+
+def _proc_state(pid: int) -> str:
+    """The one-letter /proc state of ``pid`` ("Z" for a zombie), or "" once it is reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+@pytest.fixture
+def group_kills(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    """Each os.killpg call as (group id, the leader's state at that moment); the kill is real."""
+    calls: list[tuple[int, str]] = []
+    real_killpg = os.killpg
+
+    def recording_killpg(pgid: int, sig: int) -> None:
+        calls.append((pgid, _proc_state(pgid)))
+        real_killpg(pgid, sig)
+
+    monkeypatch.setattr(os, "killpg", recording_killpg)
+    return calls
+
+
+def test_group_is_killed_before_the_bundle_is_reaped(
+    packer: Packer, leak_check: list[SmokeResult], group_kills: list[tuple[int, str]]
+) -> None:
+    # A reaped leader's pid may already belong to another process, and with it the group id:
+    # the kill must happen while the exited bundle is still an unreaped zombie.
+    result = smoke(packer, "correct", leak_check, timeout=5)
+    assert result.ok, result.problems
+    assert result.exit_code == 0
+    assert len(group_kills) == 1
+    pgid, state = group_kills[0]
+    assert state == "Z", f"group {pgid} was signalled after its leader was reaped"
+
+
+def test_group_is_killed_before_reaping_a_bundle_that_never_connected(
+    leak_check: list[SmokeResult], group_kills: list[tuple[int, str]]
+) -> None:
+    false = shutil.which("false")
+    if false is None:
+        pytest.skip("no `false` program on PATH to stand in for a binary that never dials")
+    result = run_exchange(false, expected_dags={"a": []}, timeout=5)
+    leak_check.append(result)
+    assert result.outcome == "never-connected"
+    assert result.exit_code == 1
+    assert [state for _pgid, state in group_kills] == ["Z"]
+
+
+def test_children_left_behind_by_the_bundle_are_killed(
+    tmp_path: Path, leak_check: list[SmokeResult]
+) -> None:
+    pid_file = tmp_path / "left-behind.pid"
+    script = tmp_path / "bundle"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\nexit 4\n")
+    script.chmod(0o755)
+    result = run_exchange(script, expected_dags={"a": []}, timeout=5)
+    leak_check.append(result)
+    assert result.problems == [
+        "never connected: the bundle exited with code 4 before dialling the comm address"
+    ]
+    left_behind = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _proc_state(left_behind) not in ("", "Z") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _proc_state(left_behind) in ("", "Z"), "the bundle's child outlived the smoke test"

@@ -129,3 +129,29 @@ def test_smoke_rejects_a_non_positive_timeout(bundles: dict[str, Path]) -> None:
     result = run_cli("smoke", str(bundles["correct"]), "--timeout", "0")
     assert result.returncode == 2
     assert "--timeout must be a positive number of seconds" in result.stderr
+
+
+def test_smoke_a_bare_file_name_runs_the_file_in_the_current_folder(
+    bundles: dict[str, Path],
+) -> None:
+    # "smoke mybundle" means ./mybundle, as it does for every other command, never a program
+    # of that name found on PATH.
+    bundle = bundles["correct"]
+    result = run_cli("smoke", bundle.name, "--timeout", "5", "--json", cwd=bundle.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    record = json.loads(result.stdout)
+    assert record["ok"] is True, record["problems"]
+    assert record["bundle"] == bundle.name
+    assert record["dag_ids"] == ["simple_dag", "concurrent_xcom_dag"]
+    assert record["exit_code"] == 0
+
+
+def test_smoke_a_bare_file_name_in_process(
+    bundles: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = bundles["correct"]
+    monkeypatch.chdir(bundle.parent)
+    assert main(["smoke", bundle.name, "--timeout", "5"]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"{bundle.name}: ok: answered a DagFileParseRequest with 2 dag(s) and 4 task(s)"
+    )
