@@ -13,13 +13,11 @@ kills its whole process group, and stdout read incrementally up to a bound.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
 import os
-import signal
+import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +27,7 @@ from typing import IO, Optional
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import IntrospectionError, ManifestError, PathLike
 from hatch_airflow_go.manifest import Manifest, parse_introspection
+from hatch_airflow_go.process import has_exited, kill_group, new_session
 
 # The flags that list DAGs, newest SDK generation first.
 LISTING_FLAGS: tuple[tuple[str, ...], ...] = (
@@ -65,8 +64,15 @@ _PASSED_ENV = (
 # Set by a go-plugin host to make an old bundle serve; such a bundle would then never exit.
 _MAGIC_COOKIE = "AIRFLOW_BUNDLE_MAGIC_COOKIE"
 
-# What an SDK prints when it does not know a flag (Go's flag package, cobra, the stand-in).
-_REJECTION_MARKERS = ("flag provided but not defined", "unknown")
+# The exact messages a command-line parser prints for a flag it does not define: Go's flag
+# package, cobra/pflag (long and shorthand forms) and the stand-in SDK. Each names the flag
+# with its dash, so a program's own failure that merely says "unknown" is not taken for one.
+_REJECTION_PATTERNS = (
+    re.compile(r"flag provided but not defined: -"),
+    re.compile(r"unknown flag: -"),
+    re.compile(r"unknown shorthand flag: '.+' in -"),
+    re.compile(r'unknown argument "-'),
+)
 
 _POLL_SECONDS = 0.25
 _EXIT_POLL_SECONDS = 0.001
@@ -95,9 +101,9 @@ class RunResult:
         """True when the binary failed because it does not know the flag it was given."""
         if self.returncode == 0:
             return False
+        # Some parsers print their usage, and so the message, on stdout.
         said = (self.stderr + b"\n" + self.stdout[:MAX_STDERR]).decode("utf-8", errors="replace")
-        said = said.lower()
-        return any(marker in said for marker in _REJECTION_MARKERS)
+        return any(pattern.search(said) for pattern in _REJECTION_PATTERNS)
 
 
 def introspection_environment(extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
@@ -158,10 +164,7 @@ class _Drain(threading.Thread):
 
 
 def _start(argv: Sequence[str], env: Mapping[str, str], binary: Path) -> subprocess.Popen[bytes]:
-    """Start the binary in its own process group, or explain why it cannot run here."""
-    windows = sys.platform == "win32"
-    # A new session (POSIX) or process group (Windows) lets a kill reach its children too.
-    group_flag: int = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if windows else 0
+    """Start the binary leading its own process group, or explain why it cannot run here."""
     try:
         return subprocess.Popen(
             list(argv),
@@ -171,8 +174,7 @@ def _start(argv: Sequence[str], env: Mapping[str, str], binary: Path) -> subproc
             env=dict(env),
             cwd=binary.parent,
             bufsize=0,
-            start_new_session=not windows,
-            creationflags=group_flag,
+            **new_session(),
         )
     except OSError as exc:
         raise _cannot_execute(binary, exc) from exc
@@ -206,33 +208,6 @@ def _cannot_execute(binary: Path, exc: OSError) -> IntrospectionError:
     )
 
 
-def _has_exited(proc: subprocess.Popen[bytes]) -> bool:
-    """Whether the child has exited, without reaping it where the OS allows that.
-
-    An unreaped (zombie) leader keeps its process group id reserved, so killing the group
-    afterwards cannot hit an unrelated process that reused the id.
-    """
-    waitid = getattr(os, "waitid", None)
-    if waitid is not None and proc.returncode is None:
-        try:
-            state = waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return proc.poll() is not None
-        return state is not None
-    return proc.poll() is not None
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the child and everything it started in its process group."""
-    if sys.platform == "win32":
-        if proc.poll() is None:
-            proc.kill()
-        return
-    # Lookup/permission errors mean the group is already gone.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
 def run_binary(
     binary: PathLike,
     args: Sequence[str],
@@ -262,7 +237,7 @@ def run_binary(
     deadline = started + timeout
     timed_out = False
     try:
-        while not _has_exited(proc):
+        while not has_exited(proc):
             if out.overflowed.is_set():
                 break
             remaining = deadline - time.monotonic()
@@ -277,7 +252,8 @@ def run_binary(
                 out.ended.wait(min(remaining, _POLL_SECONDS))
     finally:
         # Always: a well-behaved bundle leaves nothing behind, and a misbehaving one must not.
-        _kill_group(proc)
+        # The loop above never reaps the child, so its group id is still ours to kill.
+        kill_group(proc)
         proc.wait()
         for drain in (out, err):
             drain.join(timeout=5.0)

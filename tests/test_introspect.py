@@ -299,10 +299,50 @@ def test_environment_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
         (2, b"flag provided but not defined: -airflow-metadata\nUsage of x:\n", True),
         (1, b"Error: unknown flag: --dump-bundle-spec\n", True),
         (2, b'unknown argument "--format"\n', True),
+        (1, b"Error: unknown shorthand flag: 'a' in -airflow-metadata\n", True),
         (3, b"panic: cannot connect\n", False),
         (0, b"flag provided but not defined: -x\n", False),
+        # A program's own failure that merely says "unknown" did reject nothing.
+        (1, b'unknown database "airflow"\n', False),
+        (1, b"Unknown: loading DAGs failed\n", False),
+        (1, b"level=error msg=unknown task type sensor\n", False),
+        (1, b"unknown flag\n", False),
     ],
 )
 def test_flag_rejection_is_recognised(returncode: int, stderr: bytes, rejected: bool) -> None:
     result = RunResult(("bundle", "--airflow-metadata"), returncode, b"", stderr, 0.0)
     assert result.rejected_flag() is rejected
+
+
+def test_flag_rejection_printed_on_stdout_is_recognised() -> None:
+    result = RunResult(
+        ("bundle", "--airflow-metadata"),
+        2,
+        b"flag provided but not defined: -airflow-metadata\nUsage of bundle:\n",
+        b"",
+        0.0,
+    )
+    assert result.rejected_flag() is True
+
+
+def test_failure_that_says_unknown_is_reported_with_its_stderr(
+    tmp_path: Path, commands_run: list[str]
+) -> None:
+    # A real executable failing for its own reasons: not a flag rejection, so introspection
+    # stops at the first flag and shows what it printed.
+    binary = tmp_path / "bundle"
+    binary.write_text(
+        "#!/bin/sh\necho 'unknown database \"airflow\" (check AIRFLOW_DB_URL)' >&2\nexit 1\n"
+    )
+    binary.chmod(0o755)
+    error = _error(binary)
+    assert error.problem == (
+        "`--airflow-metadata --format json` exited with status 1 instead of printing its metadata"
+    )
+    assert error.detail is not None
+    assert error.detail.splitlines() == [
+        f"$ {binary} --airflow-metadata --format json",
+        'unknown database "airflow" (check AIRFLOW_DB_URL)',
+    ]
+    assert "not an Airflow Go SDK bundle" not in str(error)
+    assert len(commands_run) == 1
