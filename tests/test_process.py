@@ -208,7 +208,7 @@ def test_go_timeout_kills_the_whole_group(tmp_path: Path) -> None:
     )
     began = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
-        _run_bounded(argv, cwd=tmp_path, env=dict(os.environ), timeout=1.0)
-    assert time.monotonic() - began < 10.0
+        _run_bounded(argv, cwd=tmp_path, env=dict(os.environ), timeout=3.0)
+    assert time.monotonic() - began < 15.0
     grandchild = int(pid_file.read_text())
     assert wait_until(lambda: proc_state(grandchild) in ("", "Z"))
