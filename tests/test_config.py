@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from hatch_airflow_go.config import (
     load_sdist_settings,
     load_settings,
 )
+from hatch_airflow_go.editable import GO_MODULE_FILES, GO_SUFFIXES
 from hatch_airflow_go.errors import ConfigError
 from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS
 
@@ -484,3 +486,22 @@ def test_docs_document_every_option_and_nothing_else() -> None:
     assert table_keys == [option.key for option in BUNDLE_OPTIONS]
     for key in HATCHLING_RESERVED_KEYS:
         assert f"`{key}`" in text
+
+
+def test_docs_name_only_python_objects_that_exist() -> None:
+    text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    names = re.findall(r"`(hatch_airflow_go(?:\.\w+)+)", text)
+    assert names  # the editable section names the staleness check
+    for dotted in names:
+        module_name, _, attribute = dotted.rpartition(".")
+        module = importlib.import_module(module_name)
+        assert hasattr(module, attribute), f"docs name {dotted}, which does not exist"
+
+
+def test_docs_list_every_file_the_editable_digest_hashes() -> None:
+    text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = text.split("## Editable installs", 1)[1]
+    for name in (*GO_SUFFIXES, *GO_MODULE_FILES, "vendor/modules.txt"):
+        assert f"`{name}`" in section, name
+    assert "hatch-airflow-go scan" in section
+    assert "replaces with a local directory" in section
