@@ -21,7 +21,7 @@ from typing import Optional
 from .conftest import REPO, TESTS
 
 PROJECTS = TESTS / "projects"
-STANDIN_SDK = REPO / "examples" / "standin-sdk"
+STANDIN_SDK = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"
 VENV_BIN = Path(sys.executable).parent
 _REPLACE = re.compile(
     r"^(replace\s+example\.com/airflow-standin-sdk\s*=>\s*)(\S+)\s*$", re.MULTILINE

@@ -24,7 +24,6 @@ from .plugin_support import build, build_env, checkout_wheelhouse, only
 from .test_plugin_build import dags_of
 
 SCAFFOLD_SDK = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"
-EXAMPLE_SDK = REPO / "examples" / "standin-sdk"
 
 
 @pytest.fixture(scope="module")
@@ -69,18 +68,14 @@ def test_scaffold_pyproject_configures_the_hook(project: Path) -> None:
     assert [b.package for b in settings.bundles] == ["./cmd/nightly"]
 
 
-def test_shipped_standin_sdk_matches_the_example(project: Path) -> None:
-    ours = sorted(p.relative_to(SCAFFOLD_SDK) for p in SCAFFOLD_SDK.rglob("*") if p.is_file())
-    theirs = sorted(
-        p.relative_to(EXAMPLE_SDK)
-        for p in EXAMPLE_SDK.rglob("*")
-        if p.is_file() and p.suffix in (".go", ".mod")
-    )
-    assert ours == theirs
-    for rel in ours:
-        assert filecmp.cmp(SCAFFOLD_SDK / rel, EXAMPLE_SDK / rel, shallow=False), rel
-        copied = project / "go" / "third_party" / "airflow-standin-sdk" / rel
-        assert filecmp.cmp(SCAFFOLD_SDK / rel, copied, shallow=False), rel
+def test_scaffold_copies_the_shipped_standin_sdk(project: Path) -> None:
+    shipped = sorted(p.relative_to(SCAFFOLD_SDK) for p in SCAFFOLD_SDK.rglob("*") if p.is_file())
+    copy = project / "go" / "third_party" / "airflow-standin-sdk"
+    copied = sorted(p.relative_to(copy) for p in copy.rglob("*") if p.is_file())
+    assert copied == shipped
+    assert Path("README.md") in shipped
+    for rel in shipped:
+        assert filecmp.cmp(SCAFFOLD_SDK / rel, copy / rel, shallow=False), rel
 
 
 @pytest.mark.slow
@@ -88,6 +83,15 @@ def test_scaffold_builds_a_wheel_with_its_bundle_in_isolation(
     project: Path, tmp_path: Path
 ) -> None:
     wheelhouse = checkout_wheelhouse(tmp_path / "wheelhouse")
+    # `new` copies the stand-in SDK from the installed package: the wheel must carry it whole.
+    with zipfile.ZipFile(only(wheelhouse, "hatch_airflow_go-*.whl")) as ours:
+        shipped = {name for name in ours.namelist() if "/scaffold/standin-sdk/" in name}
+    expected = {
+        f"hatch_airflow_go/scaffold/standin-sdk/{p.relative_to(SCAFFOLD_SDK).as_posix()}"
+        for p in SCAFFOLD_SDK.rglob("*")
+        if p.is_file()
+    }
+    assert shipped == expected
     env = build_env(
         {"PIP_FIND_LINKS": str(wheelhouse), "AIRFLOW_GO_CACHE_DIR": str(tmp_path / "cache")}
     )

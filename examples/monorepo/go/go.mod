@@ -12,4 +12,4 @@ tool github.com/apache/airflow/go-sdk/cmd/airflow-go-pack
 // because the module proxy this example is tested with does not serve the real one.
 require example.com/airflow-standin-sdk v0.0.0
 
-replace example.com/airflow-standin-sdk => ../../standin-sdk
+replace example.com/airflow-standin-sdk => ../../../hatch_airflow_go/scaffold/standin-sdk

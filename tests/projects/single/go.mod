@@ -8,4 +8,4 @@ tool github.com/apache/airflow/go-sdk/cmd/airflow-go-pack
 
 require example.com/airflow-standin-sdk v0.0.0
 
-replace example.com/airflow-standin-sdk => ../../../examples/standin-sdk
+replace example.com/airflow-standin-sdk => ../../../hatch_airflow_go/scaffold/standin-sdk

@@ -1,3 +1,0 @@
-module example.com/airflow-standin-sdk
-
-go 1.24
