@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STANDIN = REPO / "examples" / "standin-sdk"
+STANDIN = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"
 MAIN_GO = """\
 package main
 

@@ -3,7 +3,7 @@
 The real-run tests install this checkout as a hook repository, so they work on a snapshot of
 the working tree (committed and uncommitted files alike) turned into a git repository with
 one commit. Fixture projects are small Go modules against the stand-in SDK in
-examples/standin-sdk, wired with an absolute ``replace`` so they build from any directory.
+hatch_airflow_go/scaffold/standin-sdk, wired with an absolute ``replace`` so they build from any directory.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 REPO = Path(__file__).resolve().parents[1]
-STANDIN_SDK = REPO / "examples" / "standin-sdk"
+STANDIN_SDK = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"
 README = REPO / "README.md"
 SECTION_START = "<!-- precommit:start -->"
 SECTION_END = "<!-- precommit:end -->"

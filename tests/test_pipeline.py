@@ -23,7 +23,7 @@ from hatch_airflow_go.manifest import parse_embedded
 from hatch_airflow_go.pipeline import BundleSpec, pack_bundle, pack_bundles
 from tests.conftest import GOBUNDLES, REPO, run_cli
 
-STANDIN = REPO / "examples" / "standin-sdk"
+STANDIN = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"
 
 ETL_MAIN = """\
 // The ETL bundle.
