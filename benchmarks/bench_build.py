@@ -1,6 +1,6 @@
 """Benchmark: the ``airflow_go`` hook's cost in a real ``hatch build``.
 
-1. ``hatch build -t wheel`` of the two-bundle fixture project (tests/projects/two-subdir), with
+1. ``hatch build -t wheel`` of the example monorepo (examples/monorepo, two bundles), with
    Go's build cache warm and the hook's bundle cache off, against the same ``go build``
    commands run plainly one after another. Target: ratio <= 1.25.
 2. A second ``hatch build`` with nothing changed (bundle cache on): the hook's share, i.e.
@@ -33,7 +33,8 @@ from hatch_airflow_go.plugin import AirflowGoBuildHook  # noqa: E402
 from tests.plugin_support import build_env, checkout_wheelhouse, copy_project  # noqa: E402
 
 HATCH = Path(sys.executable).parent / "hatch"
-PACKAGES = ("./cmd/alpha", "./cmd/beta")
+EXAMPLE = REPO / "examples" / "monorepo"
+PACKAGES = ("./cmd/etl", "./cmd/reports")  # the example's two bundles
 
 
 def timed(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> float:
@@ -67,7 +68,6 @@ def plain_go_builds(project: Path, env: Mapping[str, str], work: Path) -> float:
                 "build",
                 "-trimpath",
                 "-buildvcs=false",
-                "-ldflags=-s -w",
                 "-o",
                 str(out / name),
                 package,
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-build-") as temp:
         work = Path(temp)
-        project = copy_project("two-subdir", work / "two")
+        project = copy_project(EXAMPLE, work / "monorepo")
         wheelhouse = checkout_wheelhouse(work / "wheelhouse")
         env = build_env(
             {

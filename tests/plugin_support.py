@@ -16,7 +16,7 @@ import sys
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from .conftest import REPO, TESTS
 
@@ -28,10 +28,11 @@ _REPLACE = re.compile(
 )
 
 
-def copy_project(name: str, dest: Path) -> Path:
-    """Copy ``tests/projects/<name>`` to ``dest``, pointing the stand-in SDK replace at its
-    absolute path (the relative one only works inside this repository)."""
-    shutil.copytree(PROJECTS / name, dest)
+def copy_project(name: Union[str, Path], dest: Path) -> Path:
+    """Copy ``tests/projects/<name>`` (or the project folder ``name``) to ``dest``, pointing
+    the stand-in SDK replace at its absolute path (the relative one only works inside this
+    repository)."""
+    shutil.copytree(name if isinstance(name, Path) else PROJECTS / name, dest)
     for gomod in dest.rglob("go.mod"):
         text = gomod.read_text(encoding="utf-8")
         gomod.write_text(_REPLACE.sub(rf"\g<1>{STANDIN_SDK}", text), encoding="utf-8")
