@@ -5,7 +5,9 @@ comments, double-quoted strings, ``// indirect``, deprecation and retraction com
 applies the same checks ``go mod edit`` applies before it prints anything, so that a file we
 accept is a file the go command accepts, and every field we report is the one ``go mod edit
 -json`` prints (the test suite compares the two on a corpus). It never starts a process:
-pre-commit runs it on every commit.
+pre-commit runs it on every commit. :func:`check_and_fix` is the whole check-and-repair
+that ``hatch-airflow-go check-go-mod`` and the ``check-go-tool-directive`` hook share; it
+runs ``go mod edit`` only for a file that has something to repair.
 
 Fields hold the file as the go command reads it: versions canonicalised (``v1.2`` becomes
 ``v1.2.0``), and duplicate ``exclude``/``tool``/``ignore`` lines and superseded ``replace``
@@ -14,13 +16,14 @@ lines dropped, exactly as the go command drops them.
 
 from __future__ import annotations
 
+import argparse
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from hatch_airflow_go.errors import GoModError, PathLike
+from hatch_airflow_go.errors import AirflowGoError, GoModError, PathLike
 
 if TYPE_CHECKING:
     from hatch_airflow_go.toolchain import GoToolchain
@@ -28,12 +31,20 @@ if TYPE_CHECKING:
 PACKER_TOOL = "github.com/apache/airflow/go-sdk/cmd/airflow-go-pack"
 SDK_MODULE = "github.com/apache/airflow/go-sdk"
 TOOL_MIN_GO = "1.24"  # the first Go release whose go.mod grammar has the `tool` directive
+# The version go writes in a `require` of a module that is only ever replaced by a directory.
+LOCAL_REPLACE_VERSION = "v0.0.0-00010101000000-000000000000"
 
 _BLOCK_VERBS = frozenset(
     ("module", "godebug", "require", "exclude", "replace", "retract", "tool", "ignore")
 )
 _PUNCT = frozenset("()[]{},")
 _GO_VERSION_RE = re.compile(r"([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([a-z]+[0-9]+)?\Z")
+_VERSION_KEY_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?(?:([a-z]+)(\d+))?\Z")
+_PRERELEASES = ("alpha", "beta", "rc")
+# What `go mod edit -go=` accepts, less suffixes Go gives no order to (`1.24foo1`).
+_MIN_GO_RE = re.compile(
+    r"[1-9][0-9]*\.(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))?(?:(?:alpha|beta|rc)[0-9]+)?\Z"
+)
 _TOOLCHAIN_RE = re.compile(r"default\Z|go1(\Z|\.)")
 _DEPRECATED_RE = re.compile(r"(?:^|\n\n)Deprecated: *(.*?)(?:\Z|\n\n)", re.DOTALL)
 _PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
@@ -691,18 +702,36 @@ def go_version_key(version: str) -> tuple[int, int, int, int, int, int]:
 
     A bare ``1.N`` in a go.mod is the language version, older than any 1.N release; a
     toolchain calls its first release ``go1.N`` only before Go 1.21, and callers pass such
-    names through :func:`toolchain.parse_go_version` instead.
+    names through :func:`toolchain.parse_go_version` instead. The whole text must be a
+    version (``1.24abc`` is refused); a suffix the go.mod grammar allows but Go does not
+    name (``1.24foo1``) orders as the version without it: the go command, too, reads
+    ``tool`` lines under ``go 1.24foo1``.
     """
     text = version[2:] if version.startswith("go") else version
-    match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?(?:(alpha|beta|rc)(\d+))?", text)
+    match = _VERSION_KEY_RE.match(text)
     if not match:
         raise ValueError(f"not a Go version: {version!r}")
     major, minor, patch, kind, number = match.groups()
-    if kind:
-        return (int(major), int(minor), 1, ("alpha", "beta", "rc").index(kind), int(number), 0)
+    if kind in _PRERELEASES:
+        return (int(major), int(minor), 1, _PRERELEASES.index(kind), int(number), 0)
     if patch is None:
         return (int(major), int(minor), 0, 0, 0, 0)
     return (int(major), int(minor), 2, 0, 0, int(patch))
+
+
+def min_go_version(text: str) -> str:
+    """Validate a ``--min-go`` value: a Go version a ``go`` line may name (``1.24``,
+    ``1.25.3``, ``1.26rc1``); returns it unchanged.
+
+    This is the one check of that option (the CLI and the pre-commit hook both use it as
+    their argparse ``type``), so it raises :class:`argparse.ArgumentTypeError`, which
+    argparse reports as a usage error (exit 2) with this message.
+    """
+    if not _MIN_GO_RE.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Go version like {TOOL_MIN_GO} or 1.25.3"
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -763,7 +792,10 @@ def check_gomod(
                     (f"-tool={tool}",),
                 )
             )
-        if not _provided(mod, tool):
+        if _provided(mod, tool):
+            continue
+        replaced = _replaced_provider(mod, tool)
+        if replaced is None:
             findings.append(
                 Finding(
                     path,
@@ -772,15 +804,46 @@ def check_gomod(
                     False,
                 )
             )
+            continue
+        # The replace already says where the module comes from, so requiring it needs no
+        # download: a versioned replace is met by requiring that version, a directory or
+        # any-version replace by the placeholder version go itself writes for such modules.
+        module = replaced.old.path
+        wanted_version = replaced.old.version or LOCAL_REPLACE_VERSION
+        findings.append(
+            Finding(
+                path,
+                f"{module} is replaced but not required: go ignores a replace for a module "
+                "the go.mod does not require",
+                f"go mod edit -require={module}@{wanted_version} {name}",
+                True,
+                (f"-require={module}@{wanted_version}",),
+            )
+        )
     return findings
 
 
+def _owns(module: str, package: str) -> bool:
+    """Whether ``package`` lies inside module path ``module``."""
+    return package == module or package.startswith(module + "/")
+
+
 def _provided(mod: GoMod, tool: str) -> bool:
-    """Whether the module containing package ``tool`` is required, replaced, or this module."""
-    modules = {req.path for req in mod.requires} | {rep.old.path for rep in mod.replaces}
+    """Whether the module containing package ``tool`` is required (possibly replaced too),
+    or is this module itself. A replace alone does not count: go ignores it (spec §5)."""
+    modules = {req.path for req in mod.requires}
     if mod.module:
         modules.add(mod.module)
-    return any(tool == module or tool.startswith(module + "/") for module in modules)
+    return any(_owns(module, tool) for module in modules)
+
+
+def _replaced_provider(mod: GoMod, tool: str) -> Optional[Replace]:
+    """The replace of the module that would provide ``tool``: the longest module path that
+    holds the package (as go resolves it), preferring a replace of every version."""
+    candidates = [rep for rep in mod.replaces if _owns(rep.old.path, tool)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda rep: (len(rep.old.path), not rep.old.version))
 
 
 def fix_gomod(mod: GoMod, findings: Sequence[Finding], toolchain: GoToolchain) -> list[str]:
@@ -801,6 +864,119 @@ def fix_gomod(mod: GoMod, findings: Sequence[Finding], toolchain: GoToolchain) -
             error=GoModError,
             what=f"go mod edit {mod.path}",
         )
+    return _by_hand(mod.path, findings)
+
+
+def _by_hand(path: Path, findings: Sequence[Finding]) -> list[str]:
+    """The ready-to-paste commands of the findings that need the network, in order."""
+    directory = path.resolve().parent
     return [
         f"(cd {directory} && {finding.fix})" for finding in findings if not finding.fixable_offline
     ]
+
+
+# --------------------------------------------------------------------------- check and fix
+
+
+@dataclass(frozen=True)
+class CheckedFinding:
+    """A finding as :func:`check_and_fix` leaves it."""
+
+    finding: Finding
+    fixed: bool = False
+    # The ready-to-paste command, `(cd DIR && go get ...)`, for a repair that needs the
+    # network, when a fix was asked for; None otherwise.
+    by_hand: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class GoModCheck:
+    """What :func:`check_and_fix` found (and repaired) in one go.mod."""
+
+    path: Path
+    findings: tuple[CheckedFinding, ...] = ()
+    # Why the repair could not run (no usable Go, `go mod edit` failed); the findings are
+    # then all unfixed.
+    error: Optional[AirflowGoError] = None
+
+    @property
+    def clean(self) -> bool:
+        """Nothing found and nothing went wrong."""
+        return not self.findings and self.error is None
+
+
+def error_finding(error: GoModError) -> Finding:
+    """A go.mod that cannot be read or parsed, as a finding on that file (never fixable)."""
+    if isinstance(error, GoModSyntaxError) and error.file is not None:
+        where, problem = error.file, f"line {error.line}: {error.problem}"
+    else:
+        where, problem = Path(error.path or "go.mod"), error.problem
+    return Finding(where, problem, error.fix or "correct the file", False)
+
+
+def check_and_fix(
+    paths: Iterable[PathLike],
+    *,
+    required_tools: Sequence[str] = (PACKER_TOOL,),
+    min_go: str = TOOL_MIN_GO,
+    fix: bool = False,
+    go: Optional[str] = None,
+) -> list[GoModCheck]:
+    """Check go.mod files (or directories holding one) and, with ``fix``, repair them.
+
+    Each file is read in-process; a go binary is looked up (``go``, then the usual search)
+    only for a file that has something to repair, so a clean run never starts a process.
+    Offline repairs are applied with one ``go mod edit`` per file and the file is checked
+    again, so ``fixed`` says what the edit really cured; repairs that need the network come
+    back as commands to run. A file that cannot be read, or cannot be repaired, is reported
+    on its own entry and never hides the results of the others.
+    """
+    tools = tuple(dict.fromkeys(required_tools))
+    results: list[GoModCheck] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            path = path / "go.mod"
+        try:
+            mod = read_gomod(path)
+        except GoModError as error:
+            results.append(GoModCheck(path, (CheckedFinding(error_finding(error)),)))
+            continue
+        findings = check_gomod(mod, required_tools=tools, min_go=min_go)
+        if not (fix and findings):
+            results.append(GoModCheck(path, tuple(CheckedFinding(f) for f in findings)))
+            continue
+        results.append(_repair(mod, path, findings, tools=tools, min_go=min_go, go=go))
+    return results
+
+
+def _repair(
+    mod: GoMod,
+    path: Path,
+    findings: Sequence[Finding],
+    *,
+    tools: Sequence[str],
+    min_go: str,
+    go: Optional[str],
+) -> GoModCheck:
+    # toolchain imports this module; by the time anything is repaired both are loaded.
+    from hatch_airflow_go.toolchain import find_go
+
+    if not any(finding.fixable_offline for finding in findings):
+        # Only network steps are left: say them without asking for a Go that would not run.
+        by_hand = iter(_by_hand(path, findings))
+        return GoModCheck(path, tuple(CheckedFinding(f, False, next(by_hand)) for f in findings))
+    try:
+        toolchain = find_go(explicit=go, module_dir=path.parent)
+        by_hand = iter(fix_gomod(mod, findings, toolchain))
+        after = check_gomod(read_gomod(path), required_tools=tools, min_go=min_go)
+    except AirflowGoError as error:
+        return GoModCheck(path, tuple(CheckedFinding(f) for f in findings), error)
+    remaining = {(f.problem, f.fix) for f in after}
+    checked = []
+    for finding in findings:
+        # fix_gomod gives one command per finding that needs the network, in order.
+        command = None if finding.fixable_offline else next(by_hand)
+        fixed = (finding.problem, finding.fix) not in remaining
+        checked.append(CheckedFinding(finding, fixed, command))
+    return GoModCheck(path, tuple(checked))

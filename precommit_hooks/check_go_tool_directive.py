@@ -2,8 +2,10 @@
 
 For each go.mod passed: the packer's ``tool`` directive is present, the ``go`` line is at
 least 1.24 whenever the file has any ``tool`` directive (older Go cannot parse them), and the
-module providing each tool is required or replaced. go.mod files are read in-process (no
-subprocess per file), so the check stays fast over a large monorepo.
+module providing each tool is required (possibly replaced: go ignores a replace of a module
+nothing requires). go.mod files are read in-process (no subprocess per file), so the check
+stays fast over a large monorepo. The work is :func:`hatch_airflow_go.gomod.check_and_fix`,
+shared with ``hatch-airflow-go check-go-mod``; this module only parses options and prints.
 
 ``--fix`` repairs what ``go mod edit`` can repair offline and exits 1, as pre-commit expects
 of a hook that changed files; what needs the network is printed as the exact command to run.
@@ -12,14 +14,10 @@ of a hook that changed files; what needs the network is printed as the exact com
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Optional
 
 from hatch_airflow_go import gomod
-from hatch_airflow_go.errors import AirflowGoError
-from hatch_airflow_go.toolchain import find_go
 from precommit_hooks._common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -29,15 +27,7 @@ from precommit_hooks._common import (
     print_finding,
 )
 
-DEFAULT_MIN_GO = "1.24"
-_GO_VERSION = re.compile(r"1\.\d+(\.\d+)?")
-
-
-def _go_version(text: str) -> str:
-    """argparse type of ``--min-go``: a Go language version such as ``1.24`` or ``1.25.3``."""
-    if not _GO_VERSION.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a Go version like 1.24 or 1.25.3")
-    return text
+DEFAULT_MIN_GO = gomod.TOOL_MIN_GO
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--min-go",
         default=DEFAULT_MIN_GO,
-        type=_go_version,
+        type=gomod.min_go_version,
         metavar="VERSION",
         help=f"lowest `go` line accepted when a `tool` directive exists (default {DEFAULT_MIN_GO})",
     )
@@ -79,46 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _required_tools(extra: Sequence[str]) -> tuple[str, ...]:
-    tools = [gomod.PACKER_TOOL]
-    tools.extend(tool for tool in extra if tool not in tools)
-    return tuple(tools)
-
-
-def _fix(mod: gomod.GoMod, findings: Sequence[gomod.Finding], go: Optional[str]) -> None:
-    """Apply the offline fixes; report what changed and what is left for the user to run."""
-    # The toolchain is only looked up when there is something to repair: a clean run never
-    # starts a subprocess.
-    path = findings[0].path
-    toolchain = find_go(explicit=go, module_dir=path.parent)
-    remaining = gomod.fix_gomod(mod, findings, toolchain)
-    for finding in findings:
-        if finding.fixable_offline:
-            print_finding(finding.path, f"fixed: {finding.problem}")
-    for command in remaining:
-        print_finding(path, "needs the network, not fixed", f"run `{command}`")
-
-
 def _check(args: argparse.Namespace) -> int:
-    tools = _required_tools(args.tool)
-    status = EXIT_CLEAN
-    for name in args.filenames:
-        try:
-            mod = gomod.read_gomod(Path(name))
-            findings = gomod.check_gomod(mod, required_tools=tools, min_go=args.min_go)
-            if not findings:
-                continue
-            status = EXIT_FINDINGS
-            if args.fix:
-                _fix(mod, findings, args.go)
+    results = gomod.check_and_fix(
+        args.filenames,
+        required_tools=(gomod.PACKER_TOOL, *args.tool),
+        min_go=args.min_go,
+        fix=args.fix,
+        go=args.go,
+    )
+    for result in results:
+        if result.error is not None:
+            print_error(result.error)
+        for item in result.findings:
+            finding = item.finding
+            if item.fixed:
+                print_finding(finding.path, f"fixed: {finding.problem}")
+            elif item.by_hand:
+                print_finding(finding.path, "needs the network, not fixed", f"run `{item.by_hand}`")
             else:
-                for finding in findings:
-                    print_finding(finding.path, finding.problem, finding.fix)
-        except AirflowGoError as error:
-            # One broken go.mod must not hide the findings of the others.
-            print_error(error)
-            status = EXIT_FINDINGS
-    return status
+                print_finding(finding.path, finding.problem, finding.fix)
+    return EXIT_CLEAN if all(result.clean for result in results) else EXIT_FINDINGS
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -97,11 +97,44 @@ def test_directive_sdk_module_not_required(
     ]
 
 
-def test_directive_replaced_sdk_counts_as_provided(
+def test_directive_required_and_replaced_sdk_is_provided(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = gomod_text() + f"\nreplace {SDK_MODULE} => ../go-sdk\n"
+    gomod = write_gomod(tmp_path, text)
+    assert run_directive(capsys, str(gomod)) == (0, [])
+
+
+REPLACED_NOT_REQUIRED = (
+    f"{SDK_MODULE} is replaced but not required: go ignores a replace for a module "
+    "the go.mod does not require"
+)
+
+
+def test_directive_replaced_but_not_required_sdk_is_a_finding(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = gomod_text(require_sdk=False) + f"\nreplace {SDK_MODULE} => ../go-sdk\n"
     gomod = write_gomod(tmp_path, text)
+    assert run_directive(capsys, str(gomod)) == (
+        1,
+        [
+            f"{gomod}: {REPLACED_NOT_REQUIRED} (fix: go mod edit "
+            f"-require={SDK_MODULE}@v0.0.0-00010101000000-000000000000 go.mod)"
+        ],
+    )
+
+
+def test_directive_fix_requires_a_replaced_sdk_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], go: str
+) -> None:
+    text = gomod_text(require_sdk=False) + f"\nreplace {SDK_MODULE} => ../go-sdk\n"
+    gomod = write_gomod(tmp_path, text)
+    code, lines = run_directive(capsys, "--fix", "--go", go, str(gomod))
+    assert (code, lines) == (1, [f"{gomod}: fixed: {REPLACED_NOT_REQUIRED}"])
+    required = go_mod_edit_json(go, gomod)["Require"]
+    assert isinstance(required, list)
+    assert {"Path": SDK_MODULE, "Version": "v0.0.0-00010101000000-000000000000"} in required
     assert run_directive(capsys, str(gomod)) == (0, [])
 
 
@@ -126,11 +159,13 @@ def test_directive_min_go_raised(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "(fix: go mod edit -go=1.25 go.mod)" in lines[0]
 
 
-def test_directive_min_go_must_be_a_version(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("value", ["latest", "1.24abc"])
+def test_directive_min_go_must_be_a_version(capsys: pytest.CaptureFixture[str], value: str) -> None:
     with pytest.raises(SystemExit) as exited:
-        check_go_tool_directive.main(["--min-go", "latest", "go.mod"])
+        check_go_tool_directive.main(["--min-go", value, "go.mod"])
     assert exited.value.code == 2
-    assert "'latest' is not a Go version" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"argument --min-go: {value!r} is not a Go version like 1.24 or 1.25.3" in err
 
 
 def test_directive_reports_every_file_even_after_a_broken_one(
@@ -142,7 +177,7 @@ def test_directive_reports_every_file_even_after_a_broken_one(
     good = write_gomod(tmp_path, gomod_text(), "d/go.mod")
     code, lines = run_directive(capsys, str(broken), str(missing), str(bad), str(good))
     assert code == 1
-    assert lines[0].startswith(f"{broken}:2: syntax error")
+    assert lines[0].startswith(f"{broken}: line 2: syntax error")
     assert lines[1].startswith(f"{missing}: cannot read the file")
     assert lines[2].startswith(f"{bad}: missing the tool directive")
     assert len(lines) == 3
@@ -210,16 +245,25 @@ def test_directive_fix_on_clean_file_looks_for_no_go(
     assert gomod.stat().st_mtime_ns == before
 
 
-def test_directive_fix_with_unusable_go_is_one_finding(
+def test_directive_fix_with_unusable_go_reports_it_and_the_unfixed_findings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    gomod = write_gomod(tmp_path, gomod_text(tool=False))
+    gomod = write_gomod(tmp_path, gomod_text(tool=False), "a/go.mod")
+    other = write_gomod(tmp_path, gomod_text(go="1.23"), "b/go.mod")
     before = gomod.read_text()
-    code, lines = run_directive(capsys, "--fix", "--go", str(tmp_path / "no-such-go"), str(gomod))
+    missing_go = tmp_path / "no-such-go"
+    code, lines = run_directive(capsys, "--fix", "--go", str(missing_go), str(gomod), str(other))
     assert code == 1
-    assert "the go setting (--go) names" in lines[0]
-    assert "no-such-go" in lines[0]
-    assert "(fix: " in lines[0]
+    error = f"the go setting (--go) names {str(missing_go)!r}, which is not an existing go binary"
+    assert lines[0].startswith(error + " (fix: ")
+    assert lines[1] == (
+        f"{gomod}: missing the tool directive `tool {PACKER_TOOL}` "
+        f"(fix: go mod edit -tool={PACKER_TOOL} go.mod)"
+    )
+    # One file's failed repair does not hide the next file's findings.
+    assert lines[2].startswith(error)
+    assert lines[3].startswith(f"{other}: the go directive must be at least 1.24")
+    assert len(lines) == 4
     assert gomod.read_text() == before
 
 
@@ -540,3 +584,20 @@ def test_directive_hook_selects_go_mod_files_by_type() -> None:
     assert hook["types_or"] == ["go-mod"]
     assert "go-mod" in identify.tags_from_filename("go.mod")
     assert "go-mod" not in identify.tags_from_filename("go.sum")
+
+
+def test_directive_fix_of_network_steps_only_needs_no_go(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gomod = write_gomod(tmp_path, gomod_text(require_sdk=False))
+    before = gomod.read_text()
+    # Nothing here can be repaired offline, so an unusable --go is never looked at.
+    code, lines = run_directive(capsys, "--fix", "--go", str(tmp_path / "no-such-go"), str(gomod))
+    assert (code, lines) == (
+        1,
+        [
+            f"{gomod}: needs the network, not fixed (fix: run "
+            f"`(cd {tmp_path.resolve()} && go get -tool {PACKER_TOOL}@latest)`)"
+        ],
+    )
+    assert gomod.read_text() == before
