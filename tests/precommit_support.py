@@ -3,7 +3,8 @@
 The real-run tests install this checkout as a hook repository, so they work on a snapshot of
 the working tree (committed and uncommitted files alike) turned into a git repository with
 one commit. Fixture projects are small Go modules against the stand-in SDK in
-hatch_airflow_go/scaffold/standin-sdk, wired with an absolute ``replace`` so they build from any directory.
+hatch_airflow_go/scaffold/standin-sdk, wired with an absolute ``replace`` so they build from
+any directory.
 """
 
 from __future__ import annotations
