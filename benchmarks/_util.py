@@ -8,6 +8,7 @@ untimed warm-up run so every contender reads from a warm page cache.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -21,25 +22,12 @@ from typing import Optional
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
-# A valid V1 manifest (spec §2.3) and a source file, for bundles the benchmarks pack.
-MANIFEST = (
-    b'airflow_bundle_metadata_version: "1.0"\n'
-    b"sdk:\n"
-    b'  language: "go"\n'
-    b'  version: "v0.1.0"\n'
-    b'  supervisor_schema_version: "2026-06-16"\n'
-    b'source: "main.go"\n'
-    b"dags:\n"
-    b"  concurrent_xcom_dag:\n"
-    b"    tasks:\n"
-    b'      - "pull_xcoms_concurrently"\n'
-    b"  simple_dag:\n"
-    b"    tasks:\n"
-    b'      - "extract"\n'
-    b'      - "transform"\n'
-    b'      - "load"\n'
-)
-SOURCE = b"package main\n\nfunc main() {}\n"
+# The spec's worked example (tests/vectors.py) supplies the manifest and source that the
+# benchmarks pack; imported by name so the benchmarks run from any working directory.
+sys.path.insert(0, str(REPO))
+_vectors = importlib.import_module("tests.vectors")
+MANIFEST: bytes = _vectors.WORKED_MANIFEST
+SOURCE: bytes = _vectors.WORKED_SOURCE
 
 MIB = 1 << 20
 TIME = Path("/usr/bin/time")

@@ -20,33 +20,14 @@ from hatch_airflow_go.errors import (
     PackError,
     PathLike,
 )
+from tests.vectors import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 
 # Spec §1 "Worked example".
-WORKED_BINARY = bytes.fromhex("7f454c46") + b"fake-binary"
-WORKED_SOURCE = b"package main\n\nfunc main() {}\n"
 WORKED_TRAILER = bytes.fromhex(
     "1d000000250100000100000096c7430c"
     "731ca63dba7ef8f926d20b6f7c089b3e"
     "654bb62c410c2624612d922e00000000"
     "00000000000000004146424e444c3031"
-)
-# Spec §2.3: the 293-byte V1 manifest.
-WORKED_MANIFEST = (
-    b'airflow_bundle_metadata_version: "1.0"\n'
-    b"sdk:\n"
-    b'  language: "go"\n'
-    b'  version: "v0.1.0"\n'
-    b'  supervisor_schema_version: "2026-06-16"\n'
-    b'source: "main.go"\n'
-    b"dags:\n"
-    b"  concurrent_xcom_dag:\n"
-    b"    tasks:\n"
-    b'      - "pull_xcoms_concurrently"\n'
-    b"  simple_dag:\n"
-    b"    tasks:\n"
-    b'      - "extract"\n'
-    b'      - "transform"\n'
-    b'      - "load"\n'
 )
 
 

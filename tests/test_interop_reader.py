@@ -22,6 +22,7 @@ from hatch_airflow_go import footer
 from hatch_airflow_go.errors import AirflowGoError
 from hatch_airflow_go.manifest import parse_embedded, reader_problems
 from hatch_airflow_go.verify import scan, verify_bundle
+from tests.vectors import WORKED_MANIFEST, WORKED_SOURCE
 
 from . import airflow_reader
 from .airflow_reader import clear_cache, find_dag, find_executables, read_metadata
@@ -39,24 +40,8 @@ def _fresh_digest_cache() -> Iterator[None]:
 
 
 BINARY = b"\x7fELF" + bytes(range(256)) * 8
-SOURCE = b"package main\n\nfunc main() {}\n"
-MANIFEST = (
-    b'airflow_bundle_metadata_version: "1.0"\n'
-    b"sdk:\n"
-    b'  language: "go"\n'
-    b'  version: "v0.1.0"\n'
-    b'  supervisor_schema_version: "2026-06-16"\n'
-    b'source: "main.go"\n'
-    b"dags:\n"
-    b"  concurrent_xcom_dag:\n"
-    b"    tasks:\n"
-    b'      - "pull_xcoms_concurrently"\n'
-    b"  simple_dag:\n"
-    b"    tasks:\n"
-    b'      - "extract"\n'
-    b'      - "transform"\n'
-    b'      - "load"\n'
-)
+SOURCE = WORKED_SOURCE
+MANIFEST = WORKED_MANIFEST
 
 
 def _trailer(

@@ -15,6 +15,7 @@ import yaml
 
 from hatch_airflow_go.errors import ManifestError
 from hatch_airflow_go.manifest import Manifest, SdkInfo, parse_embedded, render_v1
+from tests.vectors import WORKED_MANIFEST
 
 from .conftest import REPO
 
@@ -24,23 +25,7 @@ CASES: list[dict[str, Any]] = json.loads((GOLDEN / "cases.json").read_text(encod
     "cases"
 ]
 
-SPEC_EXAMPLE = (
-    b'airflow_bundle_metadata_version: "1.0"\n'
-    b"sdk:\n"
-    b'  language: "go"\n'
-    b'  version: "v0.1.0"\n'
-    b'  supervisor_schema_version: "2026-06-16"\n'
-    b'source: "main.go"\n'
-    b"dags:\n"
-    b"  concurrent_xcom_dag:\n"
-    b"    tasks:\n"
-    b'      - "pull_xcoms_concurrently"\n'
-    b"  simple_dag:\n"
-    b"    tasks:\n"
-    b'      - "extract"\n'
-    b'      - "transform"\n'
-    b'      - "load"\n'
-)
+SPEC_EXAMPLE = WORKED_MANIFEST
 HEADER = (
     'airflow_bundle_metadata_version: "1.0"\nsdk:\n  language: "go"\n  version: "v0.1.0"\n'
     '  supervisor_schema_version: "2026-06-16"\nsource: "main.go"\n'
