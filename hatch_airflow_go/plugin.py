@@ -270,11 +270,12 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         }
         root = self.project_root
         outside = sorted(path for path in needed if not path.is_relative_to(root))
-        for path in outside:
+        for folder in sorted({path.parent for path in outside}):
+            count = sum(1 for path in outside if path.parent == folder)
             log.warning(
-                f"{path}: a bundle needs this file from outside the project, so the sdist "
-                "cannot carry it (vendor the module with `go mod vendor`, or keep replaced "
-                "modules inside the project)"
+                f"{folder}: a bundle needs {count} file(s) from this folder outside the "
+                "project, so the sdist cannot carry them (vendor the module with "
+                "`go mod vendor`, or keep replaced modules inside the project)"
             )
         missing = sorted(
             path

@@ -28,6 +28,7 @@ from tests.conftest import run_cli
 
 from .conftest import REPO
 from .plugin_support import (
+    STANDIN_SDK,
     VENV_BIN,
     build,
     build_env,
@@ -269,6 +270,10 @@ def test_sdist_check_passes_when_the_go_files_are_included(
     project, _, _, hatch_env = two
     output = ok(build(project, kind="sdist", outdir=tmp_path, env=hatch_env))
     assert "sdist carries the" in output
+    # The stand-in SDK is replaced from outside the project: one warning for its folder.
+    sdk_folder = STANDIN_SDK / "sdk"
+    assert output.count(f"{sdk_folder}: a bundle needs") == 1
+    assert "outside the project, so the sdist cannot carry them" in output
     sdist = only(tmp_path, "*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
