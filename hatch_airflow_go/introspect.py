@@ -26,7 +26,7 @@ from typing import IO, Optional
 
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import IntrospectionError, ManifestError, PathLike
-from hatch_airflow_go.manifest import Manifest, parse_introspection
+from hatch_airflow_go.manifest import Manifest, merge_bundle_metadata, parse_introspection
 from hatch_airflow_go.process import has_exited, kill_group, new_session
 
 # The flags that list DAGs, newest SDK generation first.
@@ -285,6 +285,21 @@ def run_binary(
     return result
 
 
+def _with_identity(
+    path: Path,
+    manifest: Manifest,
+    timeout: float,
+    max_output: int,
+    env: Optional[Mapping[str, str]],
+) -> Manifest:
+    """Fill a listing that names no SDK version from ``--bundle-metadata`` (name, version):
+    some SDKs that answer ``--dump-bundle-spec`` keep their version there."""
+    identity = run_binary(path, IDENTITY_FLAG, timeout=timeout, max_output=max_output, env=env)
+    if identity.returncode != 0:
+        return manifest  # nothing better to be had: the manifest checks report the gap
+    return merge_bundle_metadata(manifest, identity.stdout, path=path)
+
+
 def _detail(command: str, result: RunResult) -> str:
     lines = [command]
     text = result.stderr_text.rstrip()
@@ -367,6 +382,8 @@ def introspect(
                     "hands control to the SDK",
                 )
             log.debug(f"{path}: `{result.flags}` listed {len(manifest.dags)} dag(s)")
+            if not manifest.sdk.version:
+                manifest = _with_identity(path, manifest, timeout, max_output, env)
             return manifest
         if not result.rejected_flag():
             raise _failed(path, result)

@@ -346,3 +346,22 @@ def test_failure_that_says_unknown_is_reported_with_its_stderr(
     ]
     assert "not an Airflow Go SDK bundle" not in str(error)
     assert len(commands_run) == 1
+
+
+def test_listing_without_sdk_version_is_completed_from_bundle_metadata(tmp_path: Path) -> None:
+    """An SDK generation that lists DAGs with --dump-bundle-spec but keeps its version in
+    --bundle-metadata: the manifest gets the version from the second answer."""
+    script = tmp_path / "older-sdk-bundle"
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in\n'
+        '  --dump-bundle-spec) echo \'{"format_version": "1.0", "sdk": '
+        '{"language": "go", "version": ""}, "dags": {"d": {"tasks": ["t"]}}}\'' + " ;;\n"
+        '  --bundle-metadata) echo \'{"name": "go-sdk", "version": "v0.0.7"}\' ;;\n'
+        '  *) echo "flag provided but not defined: $1" >&2; exit 2 ;;\n'
+        "esac\n"
+    )
+    script.chmod(0o755)
+    manifest = introspect(script, timeout=10)
+    assert manifest.dags == {"d": ["t"]}
+    assert manifest.sdk.version == "v0.0.7"
