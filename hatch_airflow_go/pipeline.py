@@ -132,6 +132,8 @@ class BuiltBundle:
     def summary(self) -> str:
         """One progress line: name, target, size, hash prefix, dags, cached or built."""
         how = "cached" if self.cached else f"built in {self.seconds:.1f}s"
+        if self.smoke_tested:
+            how += ", smoke-tested"
         return (
             f"{self.name} ({self.goos}/{self.goarch}): {self.size:,} bytes, "
             f"sha256 {self.binary_sha256[:12]}, {len(self.dag_ids)} dag(s), {how}"

@@ -193,6 +193,19 @@ def test_cross_build_is_tagged_for_the_target(work: Path, env: dict[str, str]) -
     assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
 
 
+def test_smoke_test_setting_runs_it_for_host_bundles_and_skips_cross_ones(
+    work: Path, env: dict[str, str]
+) -> None:
+    project = copy_project("single", work / "smoke")
+    smoke = {**env, "AIRFLOW_GO_SMOKE_TEST": "1", "AIRFLOW_GO_CACHE": "0"}
+    output = ok(build(project, env=smoke))
+    assert "hello (linux/" in output
+    assert "smoke-tested" in output
+    cross = ok(build(project, env={**smoke, "AIRFLOW_GO_TARGET": "linux/arm64"}))
+    assert "smoke-tested" not in cross
+    assert "warning: hello: smoke test skipped: a linux/arm64 bundle cannot run" in cross
+
+
 def test_builds_are_reproducible_across_checkout_paths(work: Path, env: dict[str, str]) -> None:
     wheels = []
     for place in ("repro-a/x", "repro-b/somewhere/else"):
