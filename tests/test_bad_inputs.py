@@ -16,8 +16,9 @@ from typing import Any, Callable
 
 import pytest
 
+from tests.vectors import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
+
 from .conftest import run_cli
-from .test_footer import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 
 HEAD = WORKED_MANIFEST.split(b"dags:")[0]
 

@@ -12,9 +12,9 @@ import pytest
 from hatch_airflow_go import cli, footer
 from hatch_airflow_go.manifest import parse_introspection, render_v1
 from hatch_airflow_go.verify import scan, verify_bundle
+from tests.vectors import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 
 from .conftest import run_cli
-from .test_footer import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 
 WORKED_DAGS = {
     "concurrent_xcom_dag": ["pull_xcoms_concurrently"],
