@@ -8,6 +8,7 @@ import stat
 import struct
 import subprocess
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from hatch_airflow_go.errors import (
     PackError,
     PathLike,
 )
+from tests.conftest import GoBundleBuilder
 from tests.vectors import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 
 # Spec §1 "Worked example".
@@ -189,7 +191,9 @@ def test_hashing_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     assert peak < 4 * footer.CHUNK_SIZE, f"peak Python allocation {peak} bytes"
 
 
-def test_packed_go_binary_still_runs_and_answers_the_same(tmp_path: Path, gobundles) -> None:  # type: ignore[no-untyped-def]
+def test_packed_go_binary_still_runs_and_answers_the_same(
+    tmp_path: Path, gobundles: GoBundleBuilder
+) -> None:
     binary = gobundles.path("gen3")
     flags = ["--airflow-metadata", "--format", "json"]
     plain = subprocess.run([binary, *flags], capture_output=True, check=True)
@@ -395,7 +399,7 @@ def test_write_refuses_a_missing_executable(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def _fail_after(limit: int, exc: BaseException):  # type: ignore[no-untyped-def]
+def _fail_after(limit: int, exc: BaseException) -> Callable[[int, memoryview], None]:
     """A replacement for the writer's low-level write that gives up after ``limit`` bytes."""
     real = footer._write_all
     state = {"written": 0}

@@ -64,7 +64,9 @@ def test_reader_rejects_what_go_rejects_on_the_same_line(
 ) -> None:
     result = go_mod_edit_json(go, source, tmp_path)
     assert result.returncode != 0
-    go_line = int(re.search(r"go\.mod:(\d+)", result.stderr).group(1))  # type: ignore[union-attr]
+    found = re.search(r"go\.mod:(\d+)", result.stderr)
+    assert found, result.stderr
+    go_line = int(found.group(1))
     with pytest.raises(GoModSyntaxError) as caught:
         read_gomod(source)
     assert caught.value.line == go_line

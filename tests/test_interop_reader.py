@@ -22,6 +22,7 @@ from hatch_airflow_go import footer
 from hatch_airflow_go.errors import AirflowGoError
 from hatch_airflow_go.manifest import parse_embedded, reader_problems
 from hatch_airflow_go.verify import scan, verify_bundle
+from tests.conftest import GoBundleBuilder
 from tests.vectors import WORKED_MANIFEST, WORKED_SOURCE
 
 from . import airflow_reader
@@ -181,7 +182,9 @@ def test_random_damage_is_judged_alike(tmp_path: Path, at: int, value: int, cut:
     assert (ours_reads_metadata(path) is None) == (read_metadata(path) is None)
 
 
-def test_released_reader_reads_a_go_bundle_we_packed(tmp_path: Path, gobundles) -> None:  # type: ignore[no-untyped-def]
+def test_released_reader_reads_a_go_bundle_we_packed(
+    tmp_path: Path, gobundles: GoBundleBuilder
+) -> None:
     root = tmp_path / "executables" / "team-a"
     out = root / "etl"
     footer.write_bundle(gobundles.path("gen3"), SOURCE, MANIFEST, out)
@@ -299,7 +302,9 @@ def test_scan_agrees_with_the_released_walk(tmp_path: Path) -> None:
     assert report.files_seen == len(files) + 2
 
 
-def test_released_reader_finds_a_bundle_packed_by_the_cli(tmp_path: Path, gobundles) -> None:  # type: ignore[no-untyped-def]
+def test_released_reader_finds_a_bundle_packed_by_the_cli(
+    tmp_path: Path, gobundles: GoBundleBuilder
+) -> None:
     """The whole user path: `pack --executable` introspects a real binary, renders, packs."""
     source = tmp_path / "main.go"
     source.write_bytes(SOURCE)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,15 +94,15 @@ def other_arch() -> str:
     return "amd64" if platform.machine() in ("aarch64", "arm64") else "arm64"
 
 
-def spec_for(module: Path, out: Path, **changes: object) -> BundleSpec:
-    fields: dict[str, object] = {
+def spec_for(module: Path, out: Path, **changes: Any) -> BundleSpec:
+    fields: dict[str, Any] = {
         "package": "./cmd/etl",
         "module_dir": module,
         "output_dir": out,
         "build_flags": ("-trimpath", "-buildvcs=false"),
     }
     fields.update(changes)
-    return BundleSpec(**fields)  # type: ignore[arg-type]
+    return BundleSpec(**fields)
 
 
 def plain_go_build(go: str, module: Path, out: Path, *flags: str, **env: str) -> bytes:
@@ -574,15 +575,15 @@ def test_manifest_the_released_reader_would_skip_is_packed_with_a_warning(
 # --- smoke test before shipping ----------------------------------------------------------
 
 
-def gobundle_spec(name: str, out: Path, **changes: object) -> BundleSpec:
-    fields: dict[str, object] = {
+def gobundle_spec(name: str, out: Path, **changes: Any) -> BundleSpec:
+    fields: dict[str, Any] = {
         "package": f"./{name}",
         "module_dir": GOBUNDLES,
         "output_dir": out,
         "smoke_test": True,
     }
     fields.update(changes)
-    return BundleSpec(**fields)  # type: ignore[arg-type]
+    return BundleSpec(**fields)
 
 
 def test_smoke_test_passes_for_a_bundle_that_speaks_the_protocol(tmp_path: Path) -> None:

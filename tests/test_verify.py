@@ -12,6 +12,7 @@ import pytest
 from hatch_airflow_go import cli, footer
 from hatch_airflow_go.manifest import parse_introspection, render_v1
 from hatch_airflow_go.verify import scan, verify_bundle
+from tests.conftest import GoBundleBuilder
 from tests.vectors import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 
 from .conftest import run_cli
@@ -80,7 +81,7 @@ def test_strict_turns_warnings_into_failure(tmp_path: Path) -> None:
     assert not verify_bundle(bundle, strict=True).ok
 
 
-def test_verify_a_bundle_of_a_real_go_binary(tmp_path: Path, gobundles) -> None:  # type: ignore[no-untyped-def]
+def test_verify_a_bundle_of_a_real_go_binary(tmp_path: Path, gobundles: GoBundleBuilder) -> None:
     """Introspect a real binary, render, pack, then verify: the whole chain, no hand bytes."""
     binary = gobundles.path("gen3")
     printed = subprocess.run(
