@@ -171,6 +171,37 @@ def test_installed_bundle_is_executable_verified_and_found_by_airflow(
         pytest.skip(f"the released Airflow reader is unavailable: {error}")
 
 
+def test_pip_wheel_builds_the_tagged_wheel_in_an_isolated_environment(
+    work: Path, env: dict[str, str], wheelhouse: Path, tmp_path: Path
+) -> None:
+    project = copy_project("single", work / "pip-wheel")
+    out = tmp_path / "wheels"
+    ok(
+        run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--wheel-dir",
+                str(out),
+                str(project),
+            ],
+            cwd=project,
+            env={**env, "PIP_FIND_LINKS": str(wheelhouse)},
+        )
+    )
+    wheel = only(out, "*.whl")
+    assert (
+        wheel.name == "single_bundle-0.1.0-py3-none-manylinux_2_17_x86_64.musllinux_1_2_x86_64.whl"
+    )
+    assert dags_of(bundle_from_wheel(wheel, "hello", tmp_path / "b")) == {
+        "fixture_hello": ["say_hello", "say_goodbye"]
+    }
+
+
 def test_unchanged_rebuild_comes_from_the_cache(
     single: tuple[Path, Path, str], env: dict[str, str], tmp_path: Path
 ) -> None:
