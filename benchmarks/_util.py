@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -80,10 +80,10 @@ def run_child(
     return Run(seconds=seconds, peak_rss_kib=peak)
 
 
-def best_of(argv: Sequence[str], rounds: int, **kwargs: object) -> Run:
+def best_of(argv: Sequence[str], rounds: int, **kwargs: Any) -> Run:
     """Warm up once, then the fastest of ``rounds`` runs (and the largest peak RSS seen)."""
-    run_child(argv, **kwargs)  # type: ignore[arg-type]
-    runs = [run_child(argv, **kwargs) for _ in range(rounds)]  # type: ignore[arg-type]
+    run_child(argv, **kwargs)
+    runs = [run_child(argv, **kwargs) for _ in range(rounds)]
     return Run(
         seconds=min(r.seconds for r in runs),
         peak_rss_kib=max(r.peak_rss_kib for r in runs),
