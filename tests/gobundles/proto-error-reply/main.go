@@ -2,34 +2,18 @@
 // registration fails does.
 package main
 
-import (
-	"fmt"
-	"os"
-
-	"example.com/airflow-standin-sdk/sdk"
-)
+import "example.com/airflow-standin-sdk/sdk"
 
 func main() {
 	sdk.AddDAG("broken_dag").AddTask("never")
-	sdk.CoordinatorHook = func(comm, logs string) int {
-		s, err := sdk.Connect(comm, logs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer s.Close()
+	sdk.CoordinatorHook = sdk.WithSession(func(s *sdk.Session) error {
 		id, _, err := s.ReadRequest()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 		message := "registering dag broken_dag: schedule \"every day\" is not a cron expression"
 		s.Log("error", message, nil)
-		if err := s.WriteFrame([]any{id, nil, sdk.ErrorBody(message)}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return 0
-	}
+		return s.WriteFrame([]any{id, nil, sdk.ErrorBody(message)})
+	})
 	sdk.Main()
 }

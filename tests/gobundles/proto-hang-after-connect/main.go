@@ -2,8 +2,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"time"
 
 	"example.com/airflow-standin-sdk/sdk"
@@ -11,16 +9,10 @@ import (
 
 func main() {
 	sdk.AddDAG("hang_dag").AddTask("wait")
-	sdk.CoordinatorHook = func(comm, logs string) int {
-		s, err := sdk.Connect(comm, logs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer s.Close()
+	sdk.CoordinatorHook = sdk.WithSession(func(s *sdk.Session) error {
 		s.Log("info", "connected, now stalling", nil)
 		time.Sleep(time.Hour)
-		return 0
-	}
+		return nil
+	})
 	sdk.Main()
 }

@@ -2,8 +2,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"time"
 
 	"example.com/airflow-standin-sdk/sdk"
@@ -11,24 +9,16 @@ import (
 
 func main() {
 	sdk.AddDAG("oversized_dag").AddTask("huge")
-	sdk.CoordinatorHook = func(comm, logs string) int {
-		s, err := sdk.Connect(comm, logs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer s.Close()
+	sdk.CoordinatorHook = sdk.WithSession(func(s *sdk.Session) error {
 		if _, _, err := s.ReadRequest(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 		if err := s.WriteRaw([]byte{0x80, 0, 0, 0}, []byte{0x93, 0x00}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 		// Stay alive as if the rest were coming: the supervisor must not wait for it.
 		time.Sleep(time.Hour)
-		return 0
-	}
+		return nil
+	})
 	sdk.Main()
 }

@@ -4,31 +4,19 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"example.com/airflow-standin-sdk/sdk"
 )
 
 func main() {
 	sdk.AddDAG("task_only_dag").AddTask("run")
-	sdk.CoordinatorHook = func(comm, logs string) int {
-		s, err := sdk.Connect(comm, logs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer s.Close()
+	sdk.CoordinatorHook = sdk.WithSession(func(s *sdk.Session) error {
 		id, body, err := s.ReadRequest()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 		message := fmt.Sprintf("first message must be StartupDetails, not %v", body["type"])
-		if err := s.WriteFrame([]any{id, nil, sdk.ErrorBody(message)}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return 1
-	}
+		return s.WriteFrame([]any{id, nil, sdk.ErrorBody(message)})
+	})
 	sdk.Main()
 }

@@ -4,29 +4,20 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"example.com/airflow-standin-sdk/sdk"
 )
 
 func main() {
 	sdk.AddDAG("task_only_dag").AddTask("run")
-	sdk.CoordinatorHook = func(comm, logs string) int {
-		s, err := sdk.Connect(comm, logs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer s.Close()
+	sdk.CoordinatorHook = sdk.WithSession(func(s *sdk.Session) error {
 		_, body, err := s.ReadRequest()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 		message := fmt.Sprintf("expected StartupDetails as the first message, got %v", body["type"])
 		s.Log("error", message, nil)
-		fmt.Fprintln(os.Stderr, message)
-		return 1
-	}
+		return fmt.Errorf("%s", message)
+	})
 	sdk.Main()
 }

@@ -180,6 +180,25 @@ func ErrorBody(message string) map[string]any {
 	}
 }
 
+// WithSession turns run into a CoordinatorHook: it connects to the supervisor, calls run,
+// and closes the session. A connection failure or an error from run is printed to stderr
+// and ends the process with status 1, as an SDK does when it gives up.
+func WithSession(run func(s *Session) error) func(comm, logs string) int {
+	return func(comm, logs string) int {
+		s, err := Connect(comm, logs)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer s.Close()
+		if err := run(s); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	}
+}
+
 func serveCoordinator(comm, logs string) int {
 	if CoordinatorHook != nil {
 		return CoordinatorHook(comm, logs)
