@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hatch_airflow_go.gomod import check_gomod, read_gomod
-from hatch_airflow_go.toolchain import find_go
+from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
+from hatch_airflow_go.golang.toolchain import find_go
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "gomod_corpus"

@@ -46,7 +46,7 @@ def main() -> int:
         out = scratch / "bundle"
         copy = scratch / "copy"
         library = (
-            "from hatch_airflow_go import footer; "
+            "from hatch_airflow_go.format import footer; "
             f"footer.write_bundle({str(binary)!r}, {SOURCE!r}, {MANIFEST!r}, {str(out)!r})"
         )
         contenders = {

@@ -62,7 +62,7 @@ def best_of(command: list[str], cwd: Path, env: dict[str, str], rounds: int) -> 
 def best_in_process(module: Path, flags: list[str], rounds: int) -> float:
     """Best time of the library's pack_bundle (what the hatch hook calls), cache off."""
     sys.path.insert(0, str(REPO))
-    from hatch_airflow_go.pipeline import BundleSpec, pack_bundle
+    from hatch_airflow_go.build.pipeline import BundleSpec, pack_bundle
 
     times = []
     for _ in range(rounds):

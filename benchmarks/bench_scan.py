@@ -34,8 +34,8 @@ from _util import (
     table,
 )
 
-from hatch_airflow_go import footer
-from hatch_airflow_go.verify import scan
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.verify import scan
 
 BUNDLES = 10
 FILES = 1000

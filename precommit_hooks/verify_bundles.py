@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Optional
 
-from hatch_airflow_go import footer
+from hatch_airflow_go.format import footer
 from precommit_hooks._common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _verify(filenames: Sequence[str], strict: bool) -> int:
     # Imported here so that a run over files that are not bundles costs no manifest or
     # schema machinery at all.
-    from hatch_airflow_go.verify import verify_bundle
+    from hatch_airflow_go.format.verify import verify_bundle
 
     status = EXIT_CLEAN
     for name in filenames:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hatch_airflow_go.cli import main
-from hatch_airflow_go.gomod import LOCAL_REPLACE_VERSION, PACKER_TOOL, SDK_MODULE, read_gomod
+from hatch_airflow_go.golang.gomod import LOCAL_REPLACE_VERSION, PACKER_TOOL, SDK_MODULE, read_gomod
 from tests.conftest import run_cli
 
 CLEAN = f"module example.com/dags\n\ngo 1.24\n\nrequire {SDK_MODULE} v0.1.0\n\ntool {PACKER_TOOL}\n"
@@ -190,7 +190,7 @@ def test_fix_without_any_go_says_how_to_get_one(tmp_path: Path) -> None:
 def test_fix_without_any_go_in_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hatch_airflow_go import toolchain
+    from hatch_airflow_go.golang import toolchain
 
     path = write(tmp_path, BARE)
     no_go_on(NO_GO_PATH)

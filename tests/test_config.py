@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hatch_airflow_go.config import (
+from hatch_airflow_go.build.config import (
     BUNDLE_OPTIONS,
     GLOBAL_TABLE,
     HATCHLING_RESERVED_KEYS,
@@ -21,9 +21,9 @@ from hatch_airflow_go.config import (
     load_sdist_settings,
     load_settings,
 )
-from hatch_airflow_go.editable import GO_MODULE_FILES, GO_SUFFIXES
+from hatch_airflow_go.build.editable import GO_MODULE_FILES, GO_SUFFIXES
+from hatch_airflow_go.build.pipeline import REPRODUCIBLE_FLAGS
 from hatch_airflow_go.errors import ConfigError
-from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS
 
 from .conftest import REPO
 

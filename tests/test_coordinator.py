@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from hatch_airflow_go.coordinator import SmokeResult, _reply_ids, run_exchange, smoke_test
 from hatch_airflow_go.errors import NotABundleError
-from hatch_airflow_go.footer import write_bundle
-from hatch_airflow_go.introspect import introspect
-from hatch_airflow_go.manifest import render_v1
+from hatch_airflow_go.format.footer import write_bundle
+from hatch_airflow_go.format.manifest import render_v1
+from hatch_airflow_go.golang.introspect import introspect
+from hatch_airflow_go.runtime.coordinator import SmokeResult, _reply_ids, run_exchange, smoke_test
 from tests.conftest import GOBUNDLES, GoBundleBuilder
 
 

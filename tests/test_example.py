@@ -41,8 +41,8 @@ def example_wheel(example_run: subprocess.CompletedProcess[str]) -> Path:
 def test_main_command_shows_tag_bundles_and_dags(
     example_run: subprocess.CompletedProcess[str], example_wheel: Path
 ) -> None:
-    from hatch_airflow_go.toolchain import find_go
-    from hatch_airflow_go.wheeltag import platform_tag
+    from hatch_airflow_go.build.wheeltag import platform_tag
+    from hatch_airflow_go.golang.toolchain import find_go
 
     toolchain = find_go()
     platform = platform_tag(toolchain.host_goos, toolchain.host_goarch, cgo=False)

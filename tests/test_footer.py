@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from hatch_airflow_go import footer, verify
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BundleError,
@@ -21,6 +20,7 @@ from hatch_airflow_go.errors import (
     PackError,
     PathLike,
 )
+from hatch_airflow_go.format import footer, verify
 from tests.conftest import GoBundleBuilder
 from tests.vectors import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hatch_airflow_go import footer
 from hatch_airflow_go.errors import BundleError, NotABundleError
+from hatch_airflow_go.format import footer
 
 uint32 = st.integers(min_value=0, max_value=footer.MAX_REGION_SIZE)
 

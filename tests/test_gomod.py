@@ -13,22 +13,21 @@ from pathlib import Path
 import pytest
 
 from hatch_airflow_go.errors import GoModError
-from hatch_airflow_go.gomod import (
+from hatch_airflow_go.golang.gomod import (
     LOCAL_REPLACE_VERSION,
     PACKER_TOOL,
     SDK_MODULE,
     Finding,
     GoModSyntaxError,
     canonical_version,
-    check_and_fix,
     check_gomod,
-    fix_gomod,
     go_version_key,
     min_go_version,
     parse_gomod,
     read_gomod,
 )
-from hatch_airflow_go.toolchain import find_go
+from hatch_airflow_go.golang.gomodfix import check_and_fix, fix_gomod
+from hatch_airflow_go.golang.toolchain import find_go
 
 CORPUS = Path(__file__).parent / "gomod_corpus"
 GOOD = sorted(p for p in CORPUS.glob("*.mod") if not p.name.startswith("bad_"))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hatch_airflow_go import footer
 from hatch_airflow_go.cli import main
-from hatch_airflow_go.manifest import Manifest, SdkInfo, render_v1
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.manifest import Manifest, SdkInfo, render_v1
 from tests.conftest import run_cli
 
 MEMBER = "demo-1.0.data/data/share/airflow/executable-bundles/etl"

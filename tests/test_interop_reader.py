@@ -18,10 +18,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hatch_airflow_go import footer
 from hatch_airflow_go.errors import AirflowGoError
-from hatch_airflow_go.manifest import parse_embedded, reader_problems
-from hatch_airflow_go.verify import scan, verify_bundle
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.manifest import parse_embedded, reader_problems
+from hatch_airflow_go.format.verify import scan, verify_bundle
 from tests.conftest import GoBundleBuilder
 from tests.vectors import WORKED_MANIFEST, WORKED_SOURCE
 

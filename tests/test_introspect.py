@@ -12,7 +12,7 @@ import pytest
 
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import AirflowGoError, IntrospectionError
-from hatch_airflow_go.introspect import (
+from hatch_airflow_go.golang.introspect import (
     DEFAULT_MAX_OUTPUT,
     RunResult,
     introspect,

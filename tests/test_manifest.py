@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hatch_airflow_go.errors import ManifestError
-from hatch_airflow_go.manifest import (
+from hatch_airflow_go.format.manifest import (
     SUPPORTED_SCHEMA_VERSION,
     Manifest,
     SdkInfo,
@@ -521,7 +521,9 @@ def test_schema_file_is_draft_2020_12() -> None:
     from importlib import resources
 
     schema = json.loads(
-        resources.files("hatch_airflow_go").joinpath("airflow-metadata.schema.json").read_text()
+        resources.files("hatch_airflow_go.format")
+        .joinpath("airflow-metadata.schema.json")
+        .read_text()
     )
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 

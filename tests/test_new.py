@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from hatch_airflow_go.build.config import load_settings
 from hatch_airflow_go.cli import main
-from hatch_airflow_go.config import load_settings
-from hatch_airflow_go.gomod import check_gomod, read_gomod
+from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
 from hatch_airflow_go.plugin import SHARED_DATA_DIR
 
 from .conftest import REPO, run_cli

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from hatch_airflow_go import footer, golist
+from hatch_airflow_go.build.pipeline import BundleSpec, pack_bundle, pack_bundles
 from hatch_airflow_go.errors import BuildError, PackError, SmokeTestError
-from hatch_airflow_go.manifest import parse_embedded
-from hatch_airflow_go.pipeline import BundleSpec, pack_bundle, pack_bundles
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.manifest import parse_embedded
+from hatch_airflow_go.golang import golist
 from tests.conftest import GOBUNDLES, REPO, run_cli
 
 STANDIN = REPO / "hatch_airflow_go" / "scaffold" / "standin-sdk"

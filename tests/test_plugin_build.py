@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from hatch_airflow_go import footer
-from hatch_airflow_go.config import load_settings
-from hatch_airflow_go.editable import STAMP_DIR, stale_editable_bundles
-from hatch_airflow_go.manifest import parse_embedded
+from hatch_airflow_go.build.config import load_settings
+from hatch_airflow_go.build.editable import STAMP_DIR, stale_editable_bundles
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.manifest import parse_embedded
 from hatch_airflow_go.plugin import SHARED_DATA_DIR
 from tests.conftest import run_cli
 

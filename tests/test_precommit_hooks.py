@@ -273,7 +273,7 @@ def test_directive_fix_with_unusable_go_reports_it_and_the_unfixed_findings(
 @pytest.fixture(scope="module")
 def packed_bundle(gobundles: GoBundleBuilder, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real bundle: the gen3 fixture binary packed by the pipeline."""
-    from hatch_airflow_go.pipeline import pack_executable
+    from hatch_airflow_go.build.pipeline import pack_executable
 
     binary = gobundles.path("gen3")
     out = tmp_path_factory.mktemp("verify-bundles")

@@ -61,7 +61,7 @@ def tool(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def good_bundle(gobundles: GoBundleBuilder, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from hatch_airflow_go.pipeline import pack_executable
+    from hatch_airflow_go.build.pipeline import pack_executable
 
     out = tmp_path_factory.mktemp("real-bundle")
     source = out / "main.go"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from hatch_airflow_go.golang.toolchain import _run_bounded
 from hatch_airflow_go.process import exit_status, has_exited, kill_group, new_session, wait_exited
-from hatch_airflow_go.toolchain import _run_bounded
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists() or not hasattr(os, "waitid"),

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from hatch_airflow_go.errors import ManifestError
-from hatch_airflow_go.manifest import Manifest, SdkInfo, parse_embedded, render_v1
+from hatch_airflow_go.format.manifest import Manifest, SdkInfo, parse_embedded, render_v1
 from tests.vectors import WORKED_MANIFEST
 
 from .conftest import REPO

@@ -6,7 +6,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hatch_airflow_go.manifest import Manifest, SdkInfo, parse_embedded, render_v1
+from hatch_airflow_go.format.manifest import Manifest, SdkInfo, parse_embedded, render_v1
 
 # Any code point except lone surrogates (which no UTF-8 manifest can hold); weight the
 # characters YAML treats specially so that short examples hit them often.

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from hatch_airflow_go.cli import main
-from hatch_airflow_go.footer import write_bundle
-from hatch_airflow_go.introspect import introspect
-from hatch_airflow_go.manifest import render_v1
+from hatch_airflow_go.format.footer import write_bundle
+from hatch_airflow_go.format.manifest import render_v1
+from hatch_airflow_go.golang.introspect import introspect
 from tests.conftest import GOBUNDLES, GoBundleBuilder, run_cli
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hatch_airflow_go.manifest import parse_introspection
+from hatch_airflow_go.format.manifest import parse_introspection
 from tests.conftest import GoBundleBuilder
 
 GEN3_YAML = """\

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from hatch_airflow_go import log, toolchain
+from hatch_airflow_go import log
 from hatch_airflow_go.errors import BuildError, ToolchainError
-from hatch_airflow_go.toolchain import (
+from hatch_airflow_go.golang import toolchain
+from hatch_airflow_go.golang.toolchain import (
     GoToolchain,
     diagnose,
     find_go,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hatch_airflow_go import cli, footer
-from hatch_airflow_go.manifest import parse_introspection, render_v1
-from hatch_airflow_go.verify import scan, verify_bundle
+from hatch_airflow_go import cli
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.manifest import parse_introspection, render_v1
+from hatch_airflow_go.format.verify import scan, verify_bundle
 from tests.conftest import GoBundleBuilder
 from tests.vectors import WORKED_BINARY, WORKED_MANIFEST, WORKED_SOURCE
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from packaging.tags import parse_tag
 
+from hatch_airflow_go.build.wheeltag import host_glibc, platform_tag, wheel_tag
 from hatch_airflow_go.errors import ConfigError
-from hatch_airflow_go.wheeltag import host_glibc, platform_tag, wheel_tag
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_cgo_linux_uses_the_host_glibc() -> None:
 
 
 def test_cgo_linux_without_glibc_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hatch_airflow_go.wheeltag.host_glibc", lambda: None)
+    monkeypatch.setattr("hatch_airflow_go.build.wheeltag.host_glibc", lambda: None)
     with pytest.raises(ConfigError, match="manylinux floor cannot be known") as caught:
         platform_tag("linux", "amd64", cgo=True)
     assert "cgo = false" in str(caught.value)

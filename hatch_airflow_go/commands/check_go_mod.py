@@ -4,7 +4,7 @@ Checks each go.mod for the packer's ``tool`` line, a ``go`` line of at least 1.2
 cannot read ``tool`` lines) and a ``require`` (possibly replaced) of the module that provides
 the tool. ``--fix`` applies what ``go mod edit`` can do offline and prints the commands that
 need the network. Exit 0 when every file is clean, 1 when anything was found or fixed.
-The checking and repairing is :func:`hatch_airflow_go.gomod.check_and_fix`; this module
+The checking and repairing is :func:`hatch_airflow_go.golang.gomodfix.check_and_fix`; this module
 only reads the options and prints.
 """
 
@@ -16,13 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hatch_airflow_go.gomod import (
-    PACKER_TOOL,
-    TOOL_MIN_GO,
-    CheckedFinding,
-    check_and_fix,
-    min_go_version,
-)
+from hatch_airflow_go.golang.gomod import PACKER_TOOL, TOOL_MIN_GO, min_go_version
+from hatch_airflow_go.golang.gomodfix import CheckedFinding, check_and_fix
 
 NAME = "check-go-mod"
 HELP = "check that go.mod files pin the bundle packer with a `tool` directive (--fix repairs)"

@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from hatch_airflow_go import footer
-from hatch_airflow_go.manifest import parse_embedded
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.manifest import parse_embedded
 
 NAME = "inspect"
 HELP = "verify a bundle and print its embedded manifest (and, with --source, its source)"

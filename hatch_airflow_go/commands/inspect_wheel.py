@@ -16,9 +16,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from hatch_airflow_go import footer
 from hatch_airflow_go.errors import AirflowGoError
-from hatch_airflow_go.verify import verify_bundle
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.verify import verify_bundle
 
 NAME = "inspect-wheel"
 HELP = "show a wheel's tags and the bundles inside it, each verified"

@@ -23,9 +23,9 @@ from typing import Any
 import tomli_w
 
 from hatch_airflow_go import __version__, log
-from hatch_airflow_go.config import WHEEL_TABLE
+from hatch_airflow_go.build.config import WHEEL_TABLE
 from hatch_airflow_go.errors import AirflowGoError, UsageError
-from hatch_airflow_go.gomod import PACKER_TOOL, SDK_MODULE
+from hatch_airflow_go.golang.gomod import PACKER_TOOL, SDK_MODULE
 
 NAME = "new"
 HELP = "scaffold a project whose wheel builds and installs an Airflow Go bundle"

@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 from hatch_airflow_go import log
-from hatch_airflow_go.errors import UsageError
-from hatch_airflow_go.pipeline import (
+from hatch_airflow_go.build.pipeline import (
     REPRODUCIBLE_FLAGS,
     BuiltBundle,
     BundleSpec,
@@ -21,6 +20,7 @@ from hatch_airflow_go.pipeline import (
     pack_bundle,
     pack_executable,
 )
+from hatch_airflow_go.errors import UsageError
 
 NAME = "pack"
 HELP = "build a Go main package (or take a pre-built binary) and pack it into a bundle"

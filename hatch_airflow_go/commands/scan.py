@@ -15,8 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
-from hatch_airflow_go.editable import stale_editable_bundles
-from hatch_airflow_go.verify import ScanReport, scan
+from hatch_airflow_go.build.editable import stale_editable_bundles
+from hatch_airflow_go.format.verify import ScanReport, scan
 
 NAME = "scan"
 HELP = "list the bundles Airflow would find under folders, and the files it would reject"

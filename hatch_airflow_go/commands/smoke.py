@@ -12,8 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-from hatch_airflow_go.coordinator import SmokeResult, smoke_test
 from hatch_airflow_go.errors import AirflowGoError, SmokeTestError, UsageError
+from hatch_airflow_go.runtime.coordinator import SmokeResult, smoke_test
 
 NAME = "smoke"
 HELP = "start a bundle over the coordinator protocol, ask it to parse its DAGs, check the answer"

@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from hatch_airflow_go.verify import verify_bundle
+from hatch_airflow_go.format.verify import verify_bundle
 
 NAME = "verify"
 HELP = "verify bundle files: trailer, binary hash, manifest shape and schema, ids"

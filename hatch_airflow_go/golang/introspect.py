@@ -26,7 +26,7 @@ from typing import IO, Optional
 
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import IntrospectionError, ManifestError, PathLike
-from hatch_airflow_go.manifest import Manifest, merge_bundle_metadata, parse_introspection
+from hatch_airflow_go.format.manifest import Manifest, merge_bundle_metadata, parse_introspection
 from hatch_airflow_go.process import has_exited, kill_group, new_session
 
 # The flags that list DAGs, newest SDK generation first.

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from hatch_airflow_go import __version__, footer, golist, log
+from hatch_airflow_go import __version__, log
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.golang import golist
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
@@ -27,15 +29,15 @@ from hatch_airflow_go.errors import (
     PackError,
     SmokeTestError,
 )
-from hatch_airflow_go.introspect import introspect
-from hatch_airflow_go.manifest import (
+from hatch_airflow_go.golang.introspect import introspect
+from hatch_airflow_go.format.manifest import (
     Manifest,
     id_warnings,
     load_metadata_file,
     reader_problems,
     render_v1,
 )
-from hatch_airflow_go.toolchain import GoToolchain, cache_root, find_go
+from hatch_airflow_go.golang.toolchain import GoToolchain, cache_root, find_go
 
 # What the hatch hook adds so that two builds of one tree give the same bytes wherever the
 # checkout lives. The CLI's `pack` passes flags verbatim, as upstream's packer does.
@@ -480,7 +482,7 @@ def _cannot_write(output: Path, error: OSError) -> PackError:
 
 def _smoke(bundle: Path) -> None:
     # Imported here: only --smoke needs the coordinator (and msgpack).
-    from hatch_airflow_go.coordinator import smoke_test
+    from hatch_airflow_go.runtime.coordinator import smoke_test
 
     result = smoke_test(bundle)
     if not result.ok:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from hatch_airflow_go.errors import GoModError
-from hatch_airflow_go.gomod import read_gomod
+from hatch_airflow_go.golang.gomod import read_gomod
 
 STAMP_DIR = ".hatch-airflow-go"
 STAMP_FORMAT = 1

@@ -38,8 +38,8 @@ import msgpack
 
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import PathLike
-from hatch_airflow_go.footer import read_bundle, read_regions
-from hatch_airflow_go.manifest import parse_embedded
+from hatch_airflow_go.format.footer import read_bundle, read_regions
+from hatch_airflow_go.format.manifest import parse_embedded
 from hatch_airflow_go.process import exit_status, kill_group, new_session, wait_exited
 
 REQUEST_ID = 0

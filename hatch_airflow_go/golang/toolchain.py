@@ -33,7 +33,7 @@ from typing import Optional
 
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import AirflowGoError, GoModError, PathLike, ToolchainError
-from hatch_airflow_go.gomod import TOOL_MIN_GO, go_version_key, read_gomod
+from hatch_airflow_go.golang.gomod import TOOL_MIN_GO, go_version_key, read_gomod
 from hatch_airflow_go.process import kill_group, new_session
 
 GO_ENV_VAR = "AIRFLOW_GO_GO"

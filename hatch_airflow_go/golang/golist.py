@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hatch_airflow_go.errors import BuildError
-from hatch_airflow_go.toolchain import GoToolchain
+from hatch_airflow_go.golang.toolchain import GoToolchain
 
 # Comments, interpreted strings, raw strings and rune literals, so that `func main()` inside
 # one of them is never taken for the real thing.

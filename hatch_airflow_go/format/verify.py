@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from hatch_airflow_go import footer
 from hatch_airflow_go.errors import AirflowGoError, PathLike
-from hatch_airflow_go.footer import BundleInfo
-from hatch_airflow_go.manifest import (
+from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.footer import BundleInfo
+from hatch_airflow_go.format.manifest import (
     Manifest,
     id_warnings,
     parse_embedded,

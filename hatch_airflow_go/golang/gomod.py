@@ -1,13 +1,12 @@
-"""go.mod files: a pure-Python reader, the bundle-module rules, and repairs via ``go mod edit``.
+"""go.mod files: a pure-Python reader and the bundle-module rules.
 
 The reader follows the go command's own grammar (lines and ``verb ( ... )`` blocks, ``//``
 comments, double-quoted strings, ``// indirect``, deprecation and retraction comments) and
 applies the same checks ``go mod edit`` applies before it prints anything, so that a file we
 accept is a file the go command accepts, and every field we report is the one ``go mod edit
 -json`` prints (the test suite compares the two on a corpus). It never starts a process:
-pre-commit runs it on every commit. :func:`check_and_fix` is the whole check-and-repair
-that ``hatch-airflow-go check-go-mod`` and the ``check-go-tool-directive`` hook share; it
-runs ``go mod edit`` only for a file that has something to repair.
+pre-commit runs it on every commit. Repairs, which need a Go toolchain, live in
+:mod:`hatch_airflow_go.golang.gomodfix`.
 
 Fields hold the file as the go command reads it: versions canonicalised (``v1.2`` becomes
 ``v1.2.0``), and duplicate ``exclude``/``tool``/``ignore`` lines and superseded ``replace``
@@ -18,15 +17,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
-from hatch_airflow_go.errors import AirflowGoError, GoModError, PathLike
-
-if TYPE_CHECKING:
-    from hatch_airflow_go.toolchain import GoToolchain
+from hatch_airflow_go.errors import GoModError, PathLike
 
 PACKER_TOOL = "github.com/apache/airflow/go-sdk/cmd/airflow-go-pack"
 SDK_MODULE = "github.com/apache/airflow/go-sdk"
@@ -846,65 +842,6 @@ def _replaced_provider(mod: GoMod, tool: str) -> Optional[Replace]:
     return max(candidates, key=lambda rep: (len(rep.old.path), not rep.old.version))
 
 
-def fix_gomod(mod: GoMod, findings: Sequence[Finding], toolchain: GoToolchain) -> list[str]:
-    """Apply the offline fixes with one ``go mod edit`` in the go.mod's directory.
-
-    Returns the commands that still have to be run by hand (they need the network), each
-    ready to paste: ``(cd DIR && go get -tool ...)``.
-    """
-    if mod.path is None:
-        raise GoModError("cannot fix a go.mod that was not read from a file", fix="use read_gomod")
-    directory = mod.path.resolve().parent
-    flags = [flag for finding in findings if finding.fixable_offline for flag in finding.edit]
-    if flags:
-        toolchain.run(
-            ["mod", "edit", *flags, mod.path.name],
-            cwd=directory,
-            env=toolchain.environment(module_dir=directory),
-            error=GoModError,
-            what=f"go mod edit {mod.path}",
-        )
-    return _by_hand(mod.path, findings)
-
-
-def _by_hand(path: Path, findings: Sequence[Finding]) -> list[str]:
-    """The ready-to-paste commands of the findings that need the network, in order."""
-    directory = path.resolve().parent
-    return [
-        f"(cd {directory} && {finding.fix})" for finding in findings if not finding.fixable_offline
-    ]
-
-
-# --------------------------------------------------------------------------- check and fix
-
-
-@dataclass(frozen=True)
-class CheckedFinding:
-    """A finding as :func:`check_and_fix` leaves it."""
-
-    finding: Finding
-    fixed: bool = False
-    # The ready-to-paste command, `(cd DIR && go get ...)`, for a repair that needs the
-    # network, when a fix was asked for; None otherwise.
-    by_hand: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class GoModCheck:
-    """What :func:`check_and_fix` found (and repaired) in one go.mod."""
-
-    path: Path
-    findings: tuple[CheckedFinding, ...] = ()
-    # Why the repair could not run (no usable Go, `go mod edit` failed); the findings are
-    # then all unfixed.
-    error: Optional[AirflowGoError] = None
-
-    @property
-    def clean(self) -> bool:
-        """Nothing found and nothing went wrong."""
-        return not self.findings and self.error is None
-
-
 def error_finding(error: GoModError) -> Finding:
     """A go.mod that cannot be read or parsed, as a finding on that file (never fixable)."""
     if isinstance(error, GoModSyntaxError) and error.file is not None:
@@ -912,71 +849,3 @@ def error_finding(error: GoModError) -> Finding:
     else:
         where, problem = Path(error.path or "go.mod"), error.problem
     return Finding(where, problem, error.fix or "correct the file", False)
-
-
-def check_and_fix(
-    paths: Iterable[PathLike],
-    *,
-    required_tools: Sequence[str] = (PACKER_TOOL,),
-    min_go: str = TOOL_MIN_GO,
-    fix: bool = False,
-    go: Optional[str] = None,
-) -> list[GoModCheck]:
-    """Check go.mod files (or directories holding one) and, with ``fix``, repair them.
-
-    Each file is read in-process; a go binary is looked up (``go``, then the usual search)
-    only for a file that has something to repair, so a clean run never starts a process.
-    Offline repairs are applied with one ``go mod edit`` per file and the file is checked
-    again, so ``fixed`` says what the edit really cured; repairs that need the network come
-    back as commands to run. A file that cannot be read, or cannot be repaired, is reported
-    on its own entry and never hides the results of the others.
-    """
-    tools = tuple(dict.fromkeys(required_tools))
-    results: list[GoModCheck] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            path = path / "go.mod"
-        try:
-            mod = read_gomod(path)
-        except GoModError as error:
-            results.append(GoModCheck(path, (CheckedFinding(error_finding(error)),)))
-            continue
-        findings = check_gomod(mod, required_tools=tools, min_go=min_go)
-        if not (fix and findings):
-            results.append(GoModCheck(path, tuple(CheckedFinding(f) for f in findings)))
-            continue
-        results.append(_repair(mod, path, findings, tools=tools, min_go=min_go, go=go))
-    return results
-
-
-def _repair(
-    mod: GoMod,
-    path: Path,
-    findings: Sequence[Finding],
-    *,
-    tools: Sequence[str],
-    min_go: str,
-    go: Optional[str],
-) -> GoModCheck:
-    # toolchain imports this module; by the time anything is repaired both are loaded.
-    from hatch_airflow_go.toolchain import find_go
-
-    if not any(finding.fixable_offline for finding in findings):
-        # Only network steps are left: say them without asking for a Go that would not run.
-        by_hand = iter(_by_hand(path, findings))
-        return GoModCheck(path, tuple(CheckedFinding(f, False, next(by_hand)) for f in findings))
-    try:
-        toolchain = find_go(explicit=go, module_dir=path.parent)
-        by_hand = iter(fix_gomod(mod, findings, toolchain))
-        after = check_gomod(read_gomod(path), required_tools=tools, min_go=min_go)
-    except AirflowGoError as error:
-        return GoModCheck(path, tuple(CheckedFinding(f) for f in findings), error)
-    remaining = {(f.problem, f.fix) for f in after}
-    checked = []
-    for finding in findings:
-        # fix_gomod gives one command per finding that needs the network, in order.
-        command = None if finding.fixable_offline else next(by_hand)
-        fixed = (finding.problem, finding.fix) not in remaining
-        checked.append(CheckedFinding(finding, fixed, command))
-    return GoModCheck(path, tuple(checked))

@@ -29,7 +29,7 @@ from hatch_airflow_go import log
 from hatch_airflow_go.errors import ConfigError
 
 if TYPE_CHECKING:
-    from hatch_airflow_go.pipeline import BundleSpec
+    from hatch_airflow_go.build.pipeline import BundleSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -197,14 +197,14 @@ class Settings:
         reproducible: bool = True,
         introspect_timeout: float = 60.0,
     ) -> list[BundleSpec]:
-        """One :class:`~hatch_airflow_go.pipeline.BundleSpec` per configured bundle.
+        """One :class:`~hatch_airflow_go.build.pipeline.BundleSpec` per configured bundle.
 
         ``reproducible`` puts the pipeline's ``-trimpath -buildvcs=false`` in front of the
         user's flags (the user's flags come last, so they can still override).
         """
         # Imported here: the pipeline pulls in the manifest schema machinery, which hatch's
         # dependency inspection (it only calls dependencies()) never needs.
-        from hatch_airflow_go.pipeline import REPRODUCIBLE_FLAGS, BundleSpec
+        from hatch_airflow_go.build.pipeline import REPRODUCIBLE_FLAGS, BundleSpec
 
         del root  # module_dir is already absolute; kept for the agreed signature
         front = tuple(REPRODUCIBLE_FLAGS) if reproducible else ()
@@ -237,7 +237,7 @@ class Settings:
         """
         if not self.cache:
             return None
-        from hatch_airflow_go.pipeline import default_cache_dir
+        from hatch_airflow_go.build.pipeline import default_cache_dir
 
         digest = hashlib.sha256(str(self.module_dir).encode()).hexdigest()[:16]
         root = Path(self.cache_root) if self.cache_root else default_cache_dir()

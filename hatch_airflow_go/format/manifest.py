@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 import yaml
 
-from hatch_airflow_go import yamlrender
 from hatch_airflow_go.errors import ManifestError, PathLike
+from hatch_airflow_go.format import yamlrender
 
 if TYPE_CHECKING:
     import jsonschema
@@ -415,7 +415,7 @@ def _validator() -> jsonschema.Draft202012Validator:
     import jsonschema
 
     schema_text = (
-        resources.files("hatch_airflow_go")
+        resources.files("hatch_airflow_go.format")
         .joinpath("airflow-metadata.schema.json")
         .read_text(encoding="utf-8")
     )

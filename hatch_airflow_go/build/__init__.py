@@ -1,0 +1,1 @@
+"""Building bundles: settings, the build pipeline and its cache, wheel tags, editable stamps."""

@@ -1,0 +1,1 @@
+"""Airflow's task protocol: running a bundle the way Airflow's supervisor does."""
