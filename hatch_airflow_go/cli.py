@@ -1,24 +1,98 @@
 """The ``hatch-airflow-go`` command line: discovers the subcommands and runs one.
 
 Exit codes: 0 success, 1 findings or a failure the user must act on, 2 usage errors
-(argparse's own convention). An :class:`AirflowGoError` becomes one message on stderr,
-never a traceback.
+(argparse's own convention), 141 when the reader of standard output went away (``| head``):
+the status a shell reports for git or grep killed by SIGPIPE (128 + 13), with nothing
+printed. An :class:`AirflowGoError`, an OSError, running out of memory and even a bug all
+become one message on stderr, never a traceback (``HATCH_AIRFLOW_GO_TRACEBACK=1`` shows the
+traceback of a bug).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Optional
+from typing import Any, Optional, TextIO
 
 from hatch_airflow_go import __version__, commands, log
 from hatch_airflow_go.errors import AirflowGoError
 
 PROG = "hatch-airflow-go"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what the shell reports for `git log | head -1`
+STDOUT = "standard output"
+_STDOUT_FIX = "run it with its output going somewhere it can be written (`> /dev/null` discards it)"
+
+
+class _StdoutFailed(Exception):
+    """Writing to standard output failed; carries the OSError (not itself an OSError, so a
+    command's own ``except OSError`` about files never mistakes it for one)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _GuardedOutput:
+    """Standard output (text, or its ``buffer``) whose write errors are told apart."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: Any) -> Any:
+        try:
+            return self._stream.write(data)
+        except OSError as error:
+            raise _StdoutFailed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _StdoutFailed(error) from None
+
+    @property
+    def buffer(self) -> _GuardedOutput:
+        return _GuardedOutput(self._stream.buffer)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _escape_unencodable(stream: Optional[TextIO]) -> None:
+    """Print what cannot be encoded (a lone surrogate from a manifest's ``\\uD800``) as an
+    escape: in JSON output ``\\ud800`` is exactly the JSON escape of that character."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):  # a stream that cannot change
+            reconfigure(errors="backslashreplace")
+
+
+def _discard_stdout(stream: TextIO) -> None:
+    """Point the standard output file descriptor at /dev/null, so that the interpreter's own
+    flush at exit does not fail again with a second message (Python's documented advice)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture output)
+        pass
+
+
+def _error(problem: str, fix: str) -> None:
+    print(f"{PROG}: error: {problem} (fix: {fix})", file=sys.stderr)
+
+
+def _os_error(error: OSError) -> str:
+    text = error.strerror or str(error)
+    if error.filename is not None:
+        return f"{os.fsdecode(error.filename)}: {text}"
+    return text
 
 
 def command_module_names() -> list[str]:
@@ -84,6 +158,11 @@ def _parse(
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        _error(f"{STDOUT} is closed", _STDOUT_FIX)
+        return 1
+    _escape_unencodable(sys.stdout)
+    _escape_unencodable(sys.stderr)
     arguments = list(sys.argv[1:] if argv is None else argv)
     requested = _requested_module(arguments)
     parser = build_parser(only=requested)
@@ -93,14 +172,43 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse(parser, arguments, passthrough=takes_passthrough)
     if args.verbose:
         log.set_verbose(True)
+    stdout = sys.stdout
+    sys.stdout = _GuardedOutput(stdout)
     try:
         result: int = args.run(args)
+        sys.stdout.flush()
+    except _StdoutFailed as failed:
+        _discard_stdout(stdout)
+        if isinstance(failed.error, BrokenPipeError):
+            return EXIT_BROKEN_PIPE  # the reader has all it wanted: end quietly
+        _error(f"{STDOUT}: cannot write the output: {_os_error(failed.error)}", _STDOUT_FIX)
+        return 1
     except AirflowGoError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:
+        _error(_os_error(error), "check the path, its permissions and the disk it is on")
+        return 1
+    except MemoryError:
+        _error(
+            "ran out of memory",
+            "pass regular files of a sensible size (a bundle's manifest is a few kilobytes)",
+        )
+        return 1
+    except Exception as error:  # a bug: still one message, and how to see where it is
+        if os.environ.get("HATCH_AIRFLOW_GO_TRACEBACK") == "1":
+            raise
+        _error(
+            f"internal error: {type(error).__name__}: {error}",
+            "report this as a bug in hatch-airflow-go with the command line; "
+            "HATCH_AIRFLOW_GO_TRACEBACK=1 shows the traceback",
+        )
+        return 1
+    finally:
+        sys.stdout = stdout
     return result
 
 

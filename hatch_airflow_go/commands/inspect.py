@@ -61,15 +61,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _jsonable(value: object) -> object:
-    """YAML can hold what JSON cannot (dates, non-text keys): keep it printable, not lossy."""
+RECURSIVE = "<recursive: refers to itself>"
+
+
+def _jsonable(value: object, inside: frozenset[int] = frozenset()) -> object:
+    """YAML can hold what JSON cannot (dates, non-text keys, cycles through aliases, integers
+    too long for decimal): keep it printable, not lossy. A container met again inside itself
+    prints as RECURSIVE; an integer too long for ``str`` prints as a hex string."""
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in inside:
+            return RECURSIVE
+        inside = inside | {id(value)}
     if isinstance(value, dict):
         return {
-            key if isinstance(key, str) else json.dumps(_jsonable(key)): _jsonable(item)
+            key if isinstance(key, str) else json.dumps(_jsonable(key, inside)): _jsonable(
+                item, inside
+            )
             for key, item in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
+        return [_jsonable(item, inside) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
         return value
+    if isinstance(value, int):
+        return int(value) if value.bit_length() <= 14_000 else hex(value)
     return str(value)

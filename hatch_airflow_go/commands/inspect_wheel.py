@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import stat
 import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from hatch_airflow_go.errors import AirflowGoError
 from hatch_airflow_go.format import footer
@@ -108,15 +109,42 @@ def _wheel_metadata(archive: zipfile.ZipFile, name: str, wheel: Path) -> str:
         ) from None
 
 
+FIX_WHEEL = "pass a .whl file built by pip/build"
+
+
+def _open_wheel(wheel: Path) -> tuple[BinaryIO, zipfile.ZipFile]:
+    """Open the wheel, refusing a directory, device or FIFO before reading a byte of it.
+
+    The open does not block (a FIFO would wait for a writer forever) and the file is judged
+    by what it is once open, so nothing can be swapped in between.
+    """
+    try:
+        fd = os.open(wheel, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise AirflowGoError(
+            f"cannot read the wheel: {error.strerror or error}", path=wheel, fix=FIX_WHEEL
+        ) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            problem = "is a directory, not a wheel" if stat.S_ISDIR(mode) else "not a regular file"
+            raise AirflowGoError(problem, path=wheel, fix=f"{FIX_WHEEL} (not a device or FIFO)")
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        return stream, zipfile.ZipFile(stream)
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as error:
+        stream.close()
+        text = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise AirflowGoError(f"cannot read the wheel: {text}", path=wheel, fix=FIX_WHEEL) from None
+
+
 def describe_wheel(wheel: Path) -> dict[str, Any]:
     """The wheel's tags and a verified description of each bundle member."""
-    try:
-        archive = zipfile.ZipFile(wheel)
-    except (OSError, zipfile.BadZipFile) as error:
-        raise AirflowGoError(
-            f"cannot read the wheel: {error}", path=wheel, fix="pass a .whl file built by pip/build"
-        ) from error
-    with archive, tempfile.TemporaryDirectory(prefix="inspect-wheel-") as scratch:
+    stream, archive = _open_wheel(wheel)
+    with stream, archive, tempfile.TemporaryDirectory(prefix="inspect-wheel-") as scratch:
         metadata = [n for n in archive.namelist() if n.endswith(".dist-info/WHEEL")]
         tags: list[str] = []
         purelib = None

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 import yaml
@@ -45,8 +46,25 @@ SHAPES = (
 )
 MAX_ID_LENGTH = 250
 
+# Bounds on reading (README, "Reliability"). A manifest is written by a packer, and real ones
+# are a few kilobytes. PyYAML's pure-Python parser, the one Airflow's reader uses, reads a
+# hostile-but-valid MiB (350,000 one-line keys) in about 5 s, so 1 MiB keeps any read to
+# seconds while leaving room for some 25,000 task ids.
+MAX_MANIFEST_BYTES = 1024 * 1024
+"""Manifests (and introspection answers, metadata files) larger than this are not parsed."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences read (the V1 manifest nests 4 deep)."""
+MAX_ALIAS_EXPANSION = 100_000
+"""What aliases may add, counted as nodes plus scalar characters of what they point to."""
+MAX_MESSAGE_CHARS = 300
+"""Longest problem text of one finding; values inside it are cut to MAX_VALUE_CHARS."""
+MAX_VALUE_CHARS = 60
+MAX_PROBLEMS = 20
+"""Schema problems listed per manifest; the rest are counted in one last line."""
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _NULL_TAG = "tag:yaml.org,2002:null"
+_SET_TAG = "tag:yaml.org,2002:set"
 _VALUE_TAG = "tag:yaml.org,2002:value"
 _RESOLVER = yaml.resolver.Resolver()
 _INTROSPECTION_FLAGS = {
@@ -118,6 +136,7 @@ class Rendered:
 
 
 def _decode(data: bytes, path: Optional[PathLike], what: str, fix: str) -> str:
+    _check_size(data, path, what, fix)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -128,9 +147,140 @@ def _decode(data: bytes, path: Optional[PathLike], what: str, fix: str) -> str:
         ) from None
 
 
+class _LimitError(yaml.YAMLError):
+    """A document beyond one of the reading bounds (size, depth, alias expansion)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+class _BigInt(int):
+    """An integer too long to print in decimal (Python refuses beyond 4,300 digits)."""
+
+    def __repr__(self) -> str:
+        return f"<a {self.bit_length():,}-bit integer>"
+
+    __str__ = __repr__
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = MAX_VALUE_CHARS
+_REPR.maxother = MAX_VALUE_CHARS
+_REPR.maxlong = MAX_VALUE_CHARS
+_REPR.maxlevel = 3
+
+
+def short_repr(value: object) -> str:
+    """``repr`` cut to a readable length; safe on recursive data and on huge integers."""
+    try:
+        return _REPR.repr(value)
+    except ValueError:  # an int with too many digits for str(), inside something else
+        return f"<a {type(value).__name__}>"
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (set, frozenset)):
+        return "a set (YAML !!set)"
+    return "a scalar"
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (what Airflow's ``yaml.safe_load`` uses) with bounds on the work.
+
+    Nesting deeper than MAX_DEPTH and aliases that would expand beyond MAX_ALIAS_EXPANSION
+    stop the composition at once; a constructor's plain Python error (``!!int "abc"``
+    raises ValueError inside PyYAML) becomes a YAML error at the node that caused it.
+    Everything inside the bounds loads exactly as ``yaml.safe_load`` loads it.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0
+        self._weights: dict[int, int] = {}
+
+    def compose_node(self, parent: Optional[yaml.Node], index: int) -> Optional[yaml.Node]:
+        if self.check_event(yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            # A node still being composed (a cycle) has no weight yet: it adds itself once.
+            self._expanded += self._weights.get(id(node), 1)
+            if self._expanded > MAX_ALIAS_EXPANSION:
+                raise _LimitError(
+                    f"its aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes and "
+                    "characters (an alias bomb); hatch-airflow-go does not expand it, although "
+                    "Airflow's reader would load it"
+                )
+            return node
+        collection = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
+        if collection:
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _LimitError(
+                    f"nested deeper than {MAX_DEPTH} levels (line {mark.line + 1}, column "
+                    f"{mark.column + 1}); hatch-airflow-go reads at most {MAX_DEPTH}"
+                )
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            if collection:
+                self._depth -= 1
+        if node is not None:
+            self._weights[id(node)] = self._weight(node)
+        return node
+
+    def _weight(self, node: yaml.Node) -> int:
+        if isinstance(node, yaml.ScalarNode):
+            return 1 + len(node.value)
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = list(node.value)
+        return 1 + sum(self._weights.get(id(child), 1) for child in children)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # PyYAML's constructors raise plain errors on bad values
+            shown = short_repr(node.value) if isinstance(node, yaml.ScalarNode) else "this node"
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{shown} cannot be read as {_tag_name(node.tag)} "
+                f"({type(exc).__name__}: {_clip(str(exc), 60)}; Airflow's released reader "
+                "raises it too, instead of skipping the bundle)",
+                node.start_mark,
+            ) from None
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value = super().construct_yaml_int(node)
+        # Past ~14,000 bits str() raises: keep such a value printable (hex literals get there).
+        return _BigInt(value) if value.bit_length() > 14_000 else value
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
+
+
 def _yaml_error(
     exc: yaml.YAMLError, path: Optional[PathLike], what: str, fix: str
 ) -> ManifestError:
+    if isinstance(exc, _LimitError):
+        return ManifestError(_clip(f"{what}: {exc.problem}"), path=path, fix=fix)
     if isinstance(exc, yaml.reader.ReaderError):
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         problem = f"character offset {exc.position}: U+{char:04X} is not allowed in YAML"
@@ -139,11 +289,45 @@ def _yaml_error(
         problem = f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
     else:
         problem = str(exc)
-    return ManifestError(f"{what} is not valid YAML ({problem})", path=path, fix=fix)
+    return ManifestError(_clip(f"{what} is not valid YAML ({problem})"), path=path, fix=fix)
+
+
+def _internal_yaml_error(
+    exc: Exception, loader: yaml.SafeLoader, path: Optional[PathLike], what: str, fix: str
+) -> ManifestError:
+    """PyYAML's scanner failing with a plain Python error (``"\\U00110000"``: ValueError)."""
+    mark = loader.get_mark()
+    where = f"line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(exc, ValueError) and "chr()" in str(exc):
+        problem = f"{where}: an escape names a code point beyond Unicode (above U+10FFFF)"
+    else:
+        problem = f"{where}: PyYAML fails on it ({type(exc).__name__}: {_clip(str(exc), 80)})"
+    return ManifestError(
+        _clip(
+            f"{what} is not valid YAML ({problem}; Airflow's released reader raises "
+            f"{type(exc).__name__} on it too, instead of skipping the bundle)"
+        ),
+        path=path,
+        fix=fix,
+    )
+
+
+def _check_size(data: bytes, path: Optional[PathLike], what: str, fix: str) -> None:
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"{what} is {len(data):,} bytes, larger than the {MAX_MANIFEST_BYTES:,}-byte limit "
+            "hatch-airflow-go reads (a real manifest is a few kilobytes)",
+            path=path,
+            fix=fix,
+        )
 
 
 def _node_tree(node: yaml.Node, memo: dict[int, _Tree], depth: int = 0) -> _Tree:
-    """Turn a composed node into a tree of texts; aliases are shared, cycles become None."""
+    """Turn a composed node into a tree of texts; aliases are shared, cycles become None.
+
+    A ``!!set`` is a list of its members' texts: ``yaml.safe_load`` makes it a Python set,
+    which Airflow's reader does not take for a mapping.
+    """
     key = id(node)
     if key in memo:
         return memo[key]
@@ -155,6 +339,8 @@ def _node_tree(node: yaml.Node, memo: dict[int, _Tree], depth: int = 0) -> _Tree
     result: _Tree
     if isinstance(node, yaml.SequenceNode):
         result = [_node_tree(item, memo, depth + 1) for item in node.value]
+    elif isinstance(node, yaml.MappingNode) and node.tag == _SET_TAG:
+        result = [_node_tree(key_node, memo, depth + 1) for key_node, _ in node.value]
     elif isinstance(node, yaml.MappingNode):
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -174,10 +360,12 @@ def _load_yaml(
 
     With ``must_construct`` false, a document that composes but cannot be constructed (an
     unquoted ``=`` for instance) still yields its tree; ``raw`` is then the tree itself.
+    The reading is bounded (MAX_MANIFEST_BYTES, MAX_DEPTH, MAX_ALIAS_EXPANSION) and every
+    failure is one ManifestError.
     """
     try:
         # The reader checks every character when it is created, so that is inside the try too.
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, path, what, fix) from None
     try:
@@ -195,15 +383,19 @@ def _load_yaml(
         return tree, raw
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, path, what, fix) from None
+    except Exception as exc:  # PyYAML's scanner raises plain errors on a few inputs
+        raise _internal_yaml_error(exc, loader, path, what, fix) from None
     finally:
         loader.dispose()
 
 
-def _json_tree(value: Any) -> _Tree:
+def _json_tree(value: Any, depth: int = 0) -> _Tree:
+    if depth > MAX_DEPTH:
+        raise _LimitError(f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {str(k): _json_tree(v) for k, v in value.items()}
+        return {str(k): _json_tree(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_tree(v) for v in value]
+        return [_json_tree(v, depth + 1) for v in value]
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value)
@@ -212,13 +404,24 @@ def _json_tree(value: Any) -> _Tree:
 def _load_json(text: str, path: Optional[PathLike], what: str, fix: str) -> tuple[_Tree, Any]:
     try:
         raw = json.loads(text)
+        return _json_tree(raw), raw
     except json.JSONDecodeError as exc:
         raise ManifestError(
             f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             path=path,
             fix=fix,
         ) from None
-    return _json_tree(raw), raw
+    except (_LimitError, RecursionError):
+        raise ManifestError(
+            f"{what}: nested deeper than {MAX_DEPTH} levels; hatch-airflow-go reads at most "
+            f"{MAX_DEPTH}",
+            path=path,
+            fix=fix,
+        ) from None
+    except ValueError as exc:  # an integer with too many digits for Python to convert
+        raise ManifestError(
+            _clip(f"{what} holds a value Python cannot read ({exc})"), path=path, fix=fix
+        ) from None
 
 
 def _detect_shape(tree: Mapping[str, Any]) -> str:
@@ -263,11 +466,11 @@ def _build(
     """Make a Manifest from a parsed tree; ``strict`` turns every structural gap into an error."""
 
     def fail(problem: str) -> ManifestError:
-        return ManifestError(f"{what}: {problem}", path=path, fix=fix)
+        return ManifestError(_clip(f"{what}: {problem}"), path=path, fix=fix)
 
-    if not isinstance(tree, dict):
-        kind = "empty" if tree is None else f"a {'list' if isinstance(tree, list) else 'scalar'}"
-        raise fail(f"expected a mapping at the top level, found {kind}")
+    # What is a mapping is what Airflow's reader takes for one: safe_load gives a dict.
+    if not isinstance(tree, dict) or not isinstance(raw, dict):
+        raise fail(f"expected a mapping at the top level, found {_kind(raw)}")
     if _is_bundle_metadata_only(tree):
         raise _no_dags_error(path, what)
     detected = _detect_shape(tree)
@@ -304,15 +507,15 @@ def _build(
         for dag_id, entry in dags_tree.items():
             tasks_tree = entry.get("tasks") if isinstance(entry, dict) else None
             if strict and not isinstance(entry, dict):
-                raise fail(f"dag {dag_id!r} is not a mapping with a `tasks` list")
+                raise fail(f"dag {_short(dag_id)} is not a mapping with a `tasks` list")
             if tasks_tree is None:
                 dags[dag_id] = []
             elif isinstance(tasks_tree, list):
                 if strict and not all(isinstance(task, str) for task in tasks_tree):
-                    raise fail(f"dag {dag_id!r}: every task id must be a string")
+                    raise fail(f"dag {_short(dag_id)}: every task id must be a string")
                 dags[dag_id] = [task for task in tasks_tree if isinstance(task, str)]
             elif strict:
-                raise fail(f"dag {dag_id!r}: `tasks` is not a list")
+                raise fail(f"dag {_short(dag_id)}: `tasks` is not a list")
             else:
                 dags[dag_id] = []
     elif dags_tree is not None and strict:
@@ -372,17 +575,49 @@ def parse_introspection(text: bytes, *, flag: str, path: Optional[PathLike] = No
     return replace(manifest, source=None)
 
 
-def load_metadata_file(path: PathLike) -> Manifest:
-    """Read a pre-captured metadata file (any manifest or introspection form, YAML or JSON)."""
-    what = "the metadata file"
-    fix = "capture it again with `<bundle binary> --airflow-metadata --format json > FILE`"
+def _read_small_file(path: PathLike, fix: str) -> bytes:
+    """A regular file's bytes, at most MAX_MANIFEST_BYTES + 1 of them.
+
+    The open does not block (a FIFO would wait for a writer) and the file is judged by what
+    it is once open: a device, FIFO or directory is refused before anything is read.
+    """
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise ManifestError(
             f"cannot read the metadata file: {exc.strerror or exc}", path=path, fix=fix
         ) from None
-    text = _decode(data, path, what, fix)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise ManifestError(
+                f"the metadata file is {kind}",
+                path=path,
+                fix="pass a regular file holding the captured metadata (not a device or FIFO)",
+            )
+        chunks = []
+        remaining = MAX_MANIFEST_BYTES + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ManifestError(
+            f"cannot read the metadata file: {exc.strerror or exc}", path=path, fix=fix
+        ) from None
+    finally:
+        os.close(fd)
+
+
+def load_metadata_file(path: PathLike) -> Manifest:
+    """Read a pre-captured metadata file (any manifest or introspection form, YAML or JSON)."""
+    what = "the metadata file"
+    fix = "capture it again with `<bundle binary> --airflow-metadata --format json > FILE`"
+    text = _decode(_read_small_file(path, fix), path, what, fix)
     if not text.strip():
         raise ManifestError("the metadata file is empty", path=path, fix=fix)
     if os.fspath(path).endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{"):
@@ -438,13 +673,36 @@ def _instance(manifest: Manifest) -> Mapping[str, Any]:
     return manifest.document()
 
 
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message with the offending value cut to a readable length."""
+    message = error.message
+    try:
+        full = repr(error.instance)
+    except ValueError:  # pragma: no cover - big integers are _BigInt, whose repr is short
+        full = ""
+    if full and len(full) > MAX_VALUE_CHARS and full in message:
+        message = message.replace(full, short_repr(error.instance))
+    return message
+
+
 def schema_problems(manifest: Manifest) -> list[str]:
-    """Where the manifest breaks the JSON schema of the V1 manifest (empty when valid)."""
-    problems = []
+    """Where the manifest breaks the JSON schema of the V1 manifest (empty when valid).
+
+    At most MAX_PROBLEMS problems are listed, each at most MAX_MESSAGE_CHARS long; a last
+    line counts the others.
+    """
+    problems: list[str] = []
+    total = 0
     for error in _validator().iter_errors(_instance(manifest)):
-        where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-        problems.append(f"{where}: {error.message}")
-    return sorted(problems)
+        total += 1
+        if len(problems) < 50 * MAX_PROBLEMS:  # enough to sort; the rest are only counted
+            where = ".".join(_clip(str(part), 40) for part in error.absolute_path)
+            problems.append(_clip(f"{where or '(top level)'}: {_schema_message(error)}"))
+    problems.sort()
+    if total > MAX_PROBLEMS:
+        more = total - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], f"... and {more} more schema problems like these"]
+    return problems
 
 
 def _id_problems(value: str) -> list[str]:
@@ -508,7 +766,7 @@ def reader_problems(manifest: Manifest) -> list[str]:
             )
         elif version != SUPPORTED_SCHEMA_VERSION:
             problems.append(
-                f"sdk.supervisor_schema_version is {version!r}: the released reader accepts "
+                f"sdk.supervisor_schema_version is {_short(version)}: the released reader accepts "
                 f"only {SUPPORTED_SCHEMA_VERSION!r}"
             )
     dags = doc.get("dags")
@@ -520,7 +778,7 @@ def reader_problems(manifest: Manifest) -> list[str]:
         for key in dags:
             if not isinstance(key, str):
                 problems.append(
-                    f"dag id {key!r} reads back as {type(key).__name__}, not a string: "
+                    f"dag id {short_repr(key)} reads back as {type(key).__name__}, not a string: "
                     "the reader can never find this DAG"
                 )
     return problems

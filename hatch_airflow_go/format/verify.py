@@ -19,6 +19,7 @@ from hatch_airflow_go.errors import AirflowGoError, PathLike
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.footer import BundleInfo
 from hatch_airflow_go.format.manifest import (
+    MAX_PROBLEMS,
     Manifest,
     id_warnings,
     parse_embedded,
@@ -36,6 +37,10 @@ def describe(error: AirflowGoError) -> str:
     if error.fix:
         text += f" (fix: {error.fix})"
     return text
+
+
+def _short(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:60] + "...")
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -91,13 +96,23 @@ def _empty_task_lists(manifest: Manifest) -> list[str]:
     ]
 
 
+def _capped(items: list[str], what: str) -> list[str]:
+    """At most MAX_PROBLEMS items, then one line that counts the rest."""
+    if len(items) <= MAX_PROBLEMS:
+        return items
+    return [*items[:MAX_PROBLEMS], f"... and {len(items) - MAX_PROBLEMS} more {what} like these"]
+
+
 def _manifest_findings(manifest: Manifest) -> tuple[list[str], list[str]]:
-    """(errors, warnings) of an embedded manifest that parsed."""
+    """(errors, warnings) of an embedded manifest that parsed; each kind at most
+    MAX_PROBLEMS lines (and one that counts the rest), however many ids are wrong."""
     errors = [f"manifest: {problem} (fix: {FIX_MANIFEST})" for problem in schema_problems(manifest)]
-    errors.extend(f"{problem} (fix: {FIX_MANIFEST})" for problem in reader_problems(manifest))
+    readers = [f"{problem} (fix: {FIX_MANIFEST})" for problem in reader_problems(manifest)]
+    errors.extend(_capped(readers, "reader problems"))
     # Worded exactly as the pipeline words them, so callers showing both can de-duplicate.
-    warnings = list(id_warnings(manifest))
-    warnings.extend(f"dag {dag_id!r} has no tasks" for dag_id in _empty_task_lists(manifest))
+    warnings = _capped(list(id_warnings(manifest)), "id warnings")
+    empty = [f"dag {_short(dag_id)} has no tasks" for dag_id in _empty_task_lists(manifest)]
+    warnings.extend(_capped(empty, "dags without tasks"))
     return errors, warnings
 
 
@@ -241,12 +256,21 @@ def scan(dirs: Sequence[PathLike]) -> ScanReport:
     """
     roots = [Path(d) for d in dirs]
     for root in roots:
-        if not root.exists():
+        try:
+            os.stat(root)
+        except FileNotFoundError:
             raise AirflowGoError(
                 "no such directory",
                 path=root,
                 fix="pass the folder Airflow's executables_root names",
-            )
+            ) from None
+        except (OSError, ValueError) as error:
+            problem = error.strerror if isinstance(error, OSError) else None
+            raise AirflowGoError(
+                f"cannot read the folder: {problem or error}",
+                path=root,
+                fix="pass the folder Airflow's executables_root names",
+            ) from None
     report = ScanReport(roots=roots)
     owners: dict[str, list[Path]] = {}
     for name in _walk(roots):

@@ -16,7 +16,9 @@ lines dropped, exactly as the go command drops them.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -677,16 +679,53 @@ def parse_gomod(text: str, *, path: Optional[PathLike] = None) -> GoMod:
     return reader.finish()
 
 
-def read_gomod(path: PathLike) -> GoMod:
-    """Read a go.mod file from disk (GoModError when it cannot be read or parsed)."""
+_READ_FIX = "pass the path of an existing go.mod"
+
+
+def _read_regular(path: PathLike) -> bytes:
+    """A regular file's bytes; a directory, device or FIFO is refused before any read (the
+    open does not block on a FIFO, and ``/dev/zero`` is never read)."""
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except PermissionError:
+        raise GoModError(
+            "cannot read the file: permission denied",
+            path=path,
+            fix="make it readable (chmod u+r) or run as a user who can read it",
+        ) from None
     except OSError as error:
         raise GoModError(
-            f"cannot read the file: {error.strerror or error}",
-            path=path,
-            fix="pass the path of an existing go.mod",
+            f"cannot read the file: {error.strerror or error}", path=path, fix=_READ_FIX
         ) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise GoModError(
+                "is a directory, not a go.mod file",
+                path=path,
+                fix="pass the go.mod file, or the module folder that holds it",
+            )
+        if not stat.S_ISREG(mode):
+            raise GoModError(
+                "not a regular file", path=path, fix="pass a go.mod file (not a device or FIFO)"
+            )
+        chunks: list[bytes] = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError as error:
+        raise GoModError(
+            f"cannot read the file: {error.strerror or error}", path=path, fix=_READ_FIX
+        ) from None
+    finally:
+        os.close(fd)
+
+
+def read_gomod(path: PathLike) -> GoMod:
+    """Read a go.mod file from disk (GoModError when it cannot be read or parsed)."""
+    data = _read_regular(path)
     return parse_gomod(data.decode("utf-8", errors="replace"), path=path)
 
 

@@ -7,6 +7,8 @@ toolchain only for a file that has something to repair, so a clean run starts no
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +86,23 @@ class GoModCheck:
         return not self.findings and self.error is None
 
 
+def _go_mod_path(path: Path) -> Path:
+    """The go.mod a command-line argument names: the file, or the one inside a folder.
+
+    A folder that is itself called ``go.mod`` and holds none is taken as the file the user
+    meant, so that the message says it is a directory. Never raises: a path the system
+    refuses (too long, a loop) is read as given and its error reported there.
+    """
+    try:
+        is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return path
+    inside = path / "go.mod"
+    if is_dir and (path.name != "go.mod" or os.path.lexists(inside)):
+        return inside
+    return path
+
+
 def check_and_fix(
     paths: Iterable[PathLike],
     *,
@@ -104,9 +123,7 @@ def check_and_fix(
     tools = tuple(dict.fromkeys(required_tools))
     results: list[GoModCheck] = []
     for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            path = path / "go.mod"
+        path = _go_mod_path(Path(given))
         try:
             mod = read_gomod(path)
         except GoModError as error:

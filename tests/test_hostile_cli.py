@@ -1,0 +1,185 @@
+"""The command line under hostile conditions (issue 10, part B), run as a user runs it.
+
+Each case runs the installed console script in a subprocess with a timeout: devices and
+FIFOs where files are expected, paths the kernel refuses, standard output closed, full or
+cut off by ``head``, unreadable go.mod files. Each must end promptly with one message that
+names the file, a non-zero status, and no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from tests.hostile_inputs import READABLE, make_fifo, write_bundle_file
+from tests.vectors import WORKED_MANIFEST
+
+TIMEOUT = 20
+SCRIPT = Path(sys.executable).with_name("hatch-airflow-go")
+LONG_NAME = "x" * 5000  # one component far beyond NAME_MAX (255 on Linux and macOS)
+
+
+def cli(*args: str, stdin: Optional[int] = subprocess.DEVNULL) -> subprocess.CompletedProcess[str]:
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, timeout=TIMEOUT, stdin=stdin
+    )
+
+
+def shell(line: str) -> subprocess.CompletedProcess[str]:
+    """Run ``line`` under sh (for redirections Python cannot express directly)."""
+    return subprocess.run(["sh", "-c", line], capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def script() -> str:
+    if SCRIPT.exists():
+        return shlex.quote(str(SCRIPT))
+    return f"{shlex.quote(sys.executable)} -m hatch_airflow_go"
+
+
+def assert_one_error(result: subprocess.CompletedProcess[str], names: str, fragment: str) -> None:
+    """Exit 1, no traceback, and one error line naming ``names`` that says ``fragment``."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if fragment in line]
+    assert len(lines) == 1, (result.stdout, result.stderr)
+    assert names in lines[0]
+    assert "(fix: " in lines[0]
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    return write_bundle_file(tmp_path / "bundle", WORKED_MANIFEST)
+
+
+# --- devices and FIFOs: refused by what they are, before anything is opened -----------------
+
+
+@pytest.mark.parametrize("command", ["check-go-mod", "inspect-wheel", "inspect", "verify"])
+def test_dev_zero_is_refused_not_read(command: str) -> None:
+    result = cli(command, "/dev/zero")
+    assert_one_error(result, "/dev/zero", "not a regular file")
+
+
+@pytest.mark.parametrize("command", ["check-go-mod", "inspect-wheel", "inspect", "verify"])
+def test_fifo_is_refused_without_hanging(tmp_path: Path, command: str) -> None:
+    fifo = make_fifo(tmp_path / "pipe")
+    result = cli(command, str(fifo))
+    assert_one_error(result, str(fifo), "not a regular file")
+
+
+def test_fifo_named_go_mod_in_a_folder_is_refused(tmp_path: Path) -> None:
+    fifo = make_fifo(tmp_path / "go.mod")
+    result = cli("check-go-mod", str(tmp_path))
+    assert_one_error(result, str(fifo), "not a regular file")
+
+
+def test_scan_skips_a_fifo_inside_the_folder(tmp_path: Path, bundle: Path) -> None:
+    make_fifo(tmp_path / "pipe")
+    result = cli("scan", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert f"{bundle}: bundle (sdk go/v0.1.0" in result.stdout
+
+
+# --- paths the kernel refuses -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["inspect", "verify", "scan", "check-go-mod", "inspect-wheel"])
+def test_file_name_too_long(tmp_path: Path, command: str) -> None:
+    path = str(tmp_path / LONG_NAME)
+    result = cli(command, path)
+    assert_one_error(result, path, "File name too long")
+
+
+# --- go.mod that cannot be read ------------------------------------------------------------
+
+
+def test_go_mod_that_is_a_directory_in_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").mkdir()
+    result = cli("check-go-mod", str(tmp_path))
+    assert_one_error(result, str(tmp_path / "go.mod"), "is a directory, not a go.mod file")
+
+
+def test_go_mod_that_is_a_directory_named_directly(tmp_path: Path) -> None:
+    folder = tmp_path / "go.mod"
+    folder.mkdir()
+    result = cli("check-go-mod", str(folder))
+    assert_one_error(result, str(folder), "is a directory, not a go.mod file")
+
+
+def test_go_mod_without_read_permission(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads files whatever their mode (the directory case covers root)")
+    path = tmp_path / "go.mod"
+    path.write_text("module example.com/x\n\ngo 1.24\n")
+    path.chmod(0)
+    result = cli("check-go-mod", str(path))
+    assert_one_error(result, str(path), "permission denied")
+
+
+# --- standard output closed, full, or cut off ------------------------------------------
+
+
+def test_inspect_with_stdout_closed(bundle: Path) -> None:
+    result = shell(f"{script()} inspect {shlex.quote(str(bundle))} >&-")
+    assert_one_error(result, "standard output", "standard output is closed")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize("flags", ["", "--json", "--source"])
+def test_inspect_into_a_full_disk(bundle: Path, flags: str) -> None:
+    result = shell(f"{script()} inspect {flags} {shlex.quote(str(bundle))} > /dev/full")
+    assert_one_error(result, "standard output", "No space left on device")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_verify_into_a_full_disk(bundle: Path) -> None:
+    result = shell(f"{script()} verify {shlex.quote(str(bundle))} > /dev/full")
+    assert_one_error(result, "standard output", "No space left on device")
+
+
+def test_inspect_piped_into_head_ends_quietly_with_141(tmp_path: Path) -> None:
+    source = b"package main\n" + b"// filler line for the pipe\n" * 200_000
+    bundle = write_bundle_file(tmp_path / "bundle", WORKED_MANIFEST, source=source)
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
+    process = subprocess.Popen(
+        [*command, "inspect", "--source", str(bundle)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    assert process.stdout.readline() == b"# --- source ---\n"
+    process.stdout.close()  # what `| head -1` does once it has its line
+    try:
+        code = process.wait(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert code == 141
+    assert stderr == ""
+
+
+# --- text that cannot be encoded as it stands -------------------------------------------
+
+
+@pytest.mark.parametrize("flags", [["verify", "--json"], ["inspect", "--json"], ["verify"]])
+def test_lone_surrogates_are_printed_escaped(tmp_path: Path, flags: list[str]) -> None:
+    bundle = write_bundle_file(tmp_path / "bundle", READABLE["lone-surrogate-ids"])
+    result = cli(*flags, str(bundle))
+    assert "Traceback" not in result.stderr
+    assert result.returncode == (0 if flags[0] == "inspect" else 1), result.stderr
+    if "--json" in flags:
+        described = json.loads(result.stdout)
+        text = json.dumps(described)
+        assert "\\ud800x" in text
+    else:
+        assert "'\\ud800x'" in result.stdout
