@@ -34,6 +34,7 @@ from tests.hostile_inputs import (
     READABLE,
     UNREADABLE,
     billion_laughs,
+    make_fifo,
     nested,
     write_bundle_file,
 )
@@ -91,6 +92,7 @@ RAISES_IN_AIRFLOW = [
     "bad-bool-tag",
     "bad-timestamp-tag",
     "impossible-date",
+    "decimal-int-5000-digits",
     "escape-beyond-unicode",
 ]
 
@@ -98,6 +100,7 @@ RAISES_IN_AIRFLOW = [
 @pytest.mark.interop
 @pytest.mark.parametrize("name", RAISES_IN_AIRFLOW)
 def test_the_released_reader_raises_where_we_say_it_does(tmp_path: Path, name: str) -> None:
+    _skip_without_int_limit(name)
     text = UNREADABLE[name][0]
     bundle = write_bundle_file(tmp_path / "bundle", text)
     airflow_reader.coordinator()
@@ -266,3 +269,20 @@ def test_verify_findings_are_bounded_however_many_ids_are_wrong(tmp_path: Path) 
     assert len(empty) == MAX_PROBLEMS
     assert report.warnings[-1] == f"... and {600 - MAX_PROBLEMS} more dags without tasks like these"
     assert len(report.errors) + len(report.warnings) <= 4 * (MAX_PROBLEMS + 1)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_metadata_file_that_is_not_a_regular_file_is_refused_unread(
+    tmp_path: Path, kind: str
+) -> None:
+    if kind == "fifo":
+        path = make_fifo(tmp_path / "airflow-metadata.yaml")
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path / "airflow-metadata.yaml"
+        path.mkdir()
+    expected = "a directory" if kind == "directory" else "not a regular file"
+    with pytest.raises(ManifestError, match=f"the metadata file is {expected}") as caught:
+        load_metadata_file(path)
+    assert caught.value.path == str(path)
