@@ -89,3 +89,30 @@ def run_cli(*args: str, cwd: Optional[Path] = None) -> subprocess.CompletedProce
         capture_output=True,
         text=True,
     )
+
+
+class BundlePacker:
+    """Packs Go fixture programs into real bundles (footer + rendered manifest), once each."""
+
+    def __init__(self, gobundles: GoBundleBuilder, out_dir: Path) -> None:
+        self.gobundles = gobundles
+        self.out_dir = out_dir
+        self._packed: dict[str, Path] = {}
+
+    def bundle(self, name: str) -> Path:
+        from hatch_airflow_go.format.footer import write_bundle
+        from hatch_airflow_go.format.manifest import render_v1
+        from hatch_airflow_go.golang.introspect import introspect
+
+        if name not in self._packed:
+            binary = self.gobundles.path(name)
+            manifest = introspect(binary).with_source("main.go")
+            source = (GOBUNDLES / name / "main.go").read_bytes()
+            written = write_bundle(binary, source, render_v1(manifest).data, self.out_dir / name)
+            self._packed[name] = written.path
+        return self._packed[name]
+
+
+@pytest.fixture(scope="session")
+def packed(gobundles: GoBundleBuilder, tmp_path_factory: pytest.TempPathFactory) -> BundlePacker:
+    return BundlePacker(gobundles, tmp_path_factory.mktemp("packed"))

@@ -595,9 +595,9 @@ def test_smoke_test_passes_for_a_bundle_that_speaks_the_protocol(tmp_path: Path)
 
 def test_smoke_test_failure_stops_the_pack_and_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(SmokeTestError) as caught:
-        pack_bundle(gobundle_spec("proto-lying-manifest", tmp_path))
-    assert "bundle proto-lying-manifest" in str(caught.value)
-    assert "smoke test failed" in str(caught.value)
+        pack_bundle(gobundle_spec("proto-crash", tmp_path))
+    assert "bundle proto-crash" in str(caught.value)
+    assert "smoke test failed (crashed)" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -610,7 +610,7 @@ def test_smoke_test_is_skipped_with_a_warning_for_cross_targets(tmp_path: Path) 
 def test_cli_pack_smoke_flag(tmp_path: Path) -> None:
     result = run_cli(
         "pack",
-        "./proto-lying-manifest",
+        "./proto-crash",
         "--smoke",
         "--no-cache",
         "--output",

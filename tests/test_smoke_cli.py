@@ -8,97 +8,78 @@ from pathlib import Path
 import pytest
 
 from hatch_airflow_go.cli import main
-from hatch_airflow_go.format.footer import write_bundle
-from hatch_airflow_go.format.manifest import render_v1
-from hatch_airflow_go.golang.introspect import introspect
-from tests.conftest import GOBUNDLES, GoBundleBuilder, run_cli
+from tests.conftest import BundlePacker, GoBundleBuilder, run_cli
 
 
-@pytest.fixture(scope="module")
-def bundles(
-    gobundles: GoBundleBuilder, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    """The proto fixtures this module runs, each packed into a real bundle."""
-    out = tmp_path_factory.mktemp("smoke-cli")
-    packed = {}
-    for variant in ("correct", "lying-manifest", "hang-before-connect", "startup-details-first"):
-        name = f"proto-{variant}"
-        binary = gobundles.path(name)
-        manifest = introspect(binary).with_source("main.go")
-        source = (GOBUNDLES / name / "main.go").read_bytes()
-        packed[variant] = write_bundle(binary, source, render_v1(manifest).data, out / name).path
-    return packed
-
-
-def test_smoke_ok_in_a_subprocess(bundles: dict[str, Path]) -> None:
-    result = run_cli("smoke", str(bundles["correct"]), "--timeout", "5")
+def test_smoke_ok_in_a_subprocess(packed: BundlePacker) -> None:
+    bundle = packed.bundle("proto-correct")
+    result = run_cli("smoke", str(bundle), "--timeout", "5")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith(
-        f"{bundles['correct']}: ok: answered a DagFileParseRequest with 2 dag(s) and 4 task(s) "
-        "matching its manifest, exited 0 ("
+    [line] = result.stdout.splitlines()
+    assert line.startswith(
+        f"{bundle}: ok: started as Airflow's supervisor starts it, answered TaskState removed "
+        "for concurrent_xcom_dag.hatch-airflow-go-smoke-"
     )
-    assert lines[1:] == [
-        "  dag simple_dag: extract, transform, load",
-        "  dag concurrent_xcom_dag: pull_xcoms_concurrently",
-    ]
+    assert "(a task it does not have) and exited 0 (" in line
 
 
-def test_smoke_ok_in_process(bundles: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["smoke", str(bundles["correct"]), "--timeout", "5"]) == 0
-    assert ": ok: answered a DagFileParseRequest with 2 dag(s)" in capsys.readouterr().out
+def test_smoke_ok_in_process(packed: BundlePacker, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["smoke", str(packed.bundle("proto-correct")), "--timeout", "5"]) == 0
+    assert ": ok: started as Airflow's supervisor starts it" in capsys.readouterr().out
 
 
-def test_smoke_json_ok(bundles: dict[str, Path]) -> None:
-    result = run_cli("smoke", str(bundles["correct"]), "--timeout", "5", "--json")
+def test_smoke_json_ok(packed: BundlePacker) -> None:
+    result = run_cli("smoke", str(packed.bundle("proto-correct")), "--timeout", "5", "--json")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["ok"] is True
     assert record["outcome"] == "ok"
     assert record["problems"] == []
-    assert record["dag_ids"] == ["simple_dag", "concurrent_xcom_dag"]
-    assert record["task_ids"]["simple_dag"] == ["extract", "transform", "load"]
+    assert record["state"] == "removed"
+    assert record["terminal"]["type"] == "TaskState"
+    assert record["terminal"]["state"] == "removed"
     assert record["exit_code"] == 0
-    assert [line["event"] for line in record["log_lines"]] == [
-        "connected to supervisor",
-        "parsed dags",
-    ]
+    assert record["calls"] == []
+    assert record["probe"]["dag_id"] == "concurrent_xcom_dag"
+    assert record["fix"] is None
+    assert [line["event"] for line in record["log_lines"]] == ["Task not registered"]
 
 
-def test_smoke_mismatch_exits_one_with_reason(bundles: dict[str, Path]) -> None:
-    bundle = bundles["lying-manifest"]
+def test_smoke_failure_exits_one_with_outcome_and_fix(packed: BundlePacker) -> None:
+    bundle = packed.bundle("proto-crash")
     result = run_cli("smoke", str(bundle), "--timeout", "5")
     assert result.returncode == 1
     assert result.stdout == ""
     first = result.stderr.splitlines()[0]
     assert first.startswith(
-        f"hatch-airflow-go: error: {bundle}: smoke test failed (mismatch): dag ids in the "
-        "manifest but not in the parse result: manifest_only_dag (fix: the bundle registers "
-        "different DAGs when it runs than when it was packed"
+        f"hatch-airflow-go: error: {bundle}: smoke test failed (crashed): crashed: the bundle "
+        "exited with code 2; stderr:"
     )
-    assert "also: dag ids in the parse result but not in the manifest: runtime_only_dag" in (
+    assert "(fix: run the bundle with --comm and --logs under `hatch-airflow-go run-task`" in (
         result.stderr
     )
-    assert "exit code: 0" in result.stderr
+    assert "panic: proto-crash: deliberate failure after StartupDetails" in result.stderr
+    assert "exit code: 2" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_smoke_json_failure(bundles: dict[str, Path]) -> None:
-    result = run_cli("smoke", str(bundles["startup-details-first"]), "--timeout", "5", "--json")
+def test_smoke_json_failure(packed: BundlePacker) -> None:
+    bundle = packed.bundle("proto-succeeds-anything")
+    result = run_cli("smoke", str(bundle), "--timeout", "5", "--json")
     assert result.returncode == 1
     record = json.loads(result.stdout)
     assert record["ok"] is False
-    assert record["outcome"] == "cannot-parse"
-    assert record["exit_code"] == 1
-    assert "expects StartupDetails first" in record["problems"][0]
+    assert record["outcome"] == "not-removed"
+    assert record["state"] == "success"
+    assert record["fix"].startswith("rebuild the bundle with a released Airflow Go SDK")
 
 
-def test_smoke_timeout_flag_bounds_the_run(bundles: dict[str, Path]) -> None:
-    result = run_cli("smoke", str(bundles["hang-before-connect"]), "--timeout", "1")
+def test_smoke_timeout_flag_bounds_the_run(packed: BundlePacker) -> None:
+    result = run_cli("smoke", str(packed.bundle("proto-hang-after-connect")), "--timeout", "1")
     assert result.returncode == 1
     assert (
-        "smoke test failed (never-connected): never connected: timeout after 1s waiting for "
-        "the bundle to dial the comm and logs addresses"
+        "smoke test failed (timeout): timeout: nothing after 1s (waiting for the task's next "
+        "message)"
     ) in result.stderr
     assert "the bundle was still running and was killed" in result.stderr
 
@@ -125,33 +106,25 @@ def test_smoke_missing_file(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_smoke_rejects_a_non_positive_timeout(bundles: dict[str, Path]) -> None:
-    result = run_cli("smoke", str(bundles["correct"]), "--timeout", "0")
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "nan", "1e300", "soon"])
+def test_smoke_rejects_a_timeout_that_is_not_a_finite_positive_number(
+    packed: BundlePacker, value: str
+) -> None:
+    result = run_cli("smoke", str(packed.bundle("proto-correct")), "--timeout", value)
     assert result.returncode == 2
-    assert "--timeout must be a positive number of seconds" in result.stderr
+    assert "argument --timeout:" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_smoke_a_bare_file_name_runs_the_file_in_the_current_folder(
-    bundles: dict[str, Path],
+    packed: BundlePacker,
 ) -> None:
     # "smoke mybundle" means ./mybundle, as it does for every other command, never a program
     # of that name found on PATH.
-    bundle = bundles["correct"]
+    bundle = packed.bundle("proto-correct")
     result = run_cli("smoke", bundle.name, "--timeout", "5", "--json", cwd=bundle.parent)
     assert result.returncode == 0, result.stdout + result.stderr
     record = json.loads(result.stdout)
     assert record["ok"] is True, record["problems"]
     assert record["bundle"] == bundle.name
-    assert record["dag_ids"] == ["simple_dag", "concurrent_xcom_dag"]
     assert record["exit_code"] == 0
-
-
-def test_smoke_a_bare_file_name_in_process(
-    bundles: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    bundle = bundles["correct"]
-    monkeypatch.chdir(bundle.parent)
-    assert main(["smoke", bundle.name, "--timeout", "5"]) == 0
-    assert capsys.readouterr().out.startswith(
-        f"{bundle.name}: ok: answered a DagFileParseRequest with 2 dag(s) and 4 task(s)"
-    )

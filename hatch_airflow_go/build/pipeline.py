@@ -20,16 +20,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go import __version__, log
-from hatch_airflow_go.format import footer
-from hatch_airflow_go.golang import golist
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
     BundleError,
     PackError,
-    SmokeTestError,
 )
-from hatch_airflow_go.golang.introspect import introspect
+from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.manifest import (
     Manifest,
     id_warnings,
@@ -37,6 +34,8 @@ from hatch_airflow_go.format.manifest import (
     reader_problems,
     render_v1,
 )
+from hatch_airflow_go.golang import golist
+from hatch_airflow_go.golang.introspect import introspect
 from hatch_airflow_go.golang.toolchain import GoToolchain, cache_root, find_go
 
 # What the hatch hook adds so that two builds of one tree give the same bytes wherever the
@@ -481,18 +480,12 @@ def _cannot_write(output: Path, error: OSError) -> PackError:
 
 
 def _smoke(bundle: Path) -> None:
-    # Imported here: only --smoke needs the coordinator (and msgpack).
-    from hatch_airflow_go.runtime.coordinator import smoke_test
+    # Imported here: only --smoke needs the task-protocol runtime (and msgpack).
+    from hatch_airflow_go.runtime.smoke import smoke_test
 
     result = smoke_test(bundle)
     if not result.ok:
-        raise SmokeTestError(
-            "smoke test failed: " + "; ".join(result.problems),
-            path=bundle,
-            fix="pack without the smoke test and run `hatch-airflow-go smoke` on the result to "
-            "see the whole exchange",
-            detail=result.stderr or None,
-        )
+        raise result.error()
 
 
 def _cache_lookup(entry: Path) -> Optional[dict[str, Any]]:

@@ -1,4 +1,4 @@
-// proto-hang-after-connect dials the supervisor, logs, and then never answers.
+// proto-hang-after-connect connects, reads StartupDetails and never answers.
 package main
 
 import (

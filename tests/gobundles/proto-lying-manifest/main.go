@@ -1,5 +1,6 @@
-// proto-lying-manifest registers different DAGs when it serves the coordinator protocol than
-// when it describes itself, as a bundle whose registration depends on its environment would.
+// proto-lying-manifest registers different DAGs when Airflow runs it than when it describes
+// itself, as a bundle whose registration depends on its environment would: a task its manifest
+// promises is not there at run time, so Airflow gets TaskState removed for it.
 package main
 
 import (

@@ -1,4 +1,5 @@
-// proto-oversized-frame declares a 2 GiB reply and then sends only a few bytes of it.
+// proto-oversized-frame declares a 2 GiB frame and stays alive as if the rest were coming:
+// the supervisor must refuse it from its length alone.
 package main
 
 import (
@@ -10,13 +11,12 @@ import (
 func main() {
 	sdk.AddDAG("oversized_dag").AddTask("huge")
 	sdk.CoordinatorHook = sdk.WithSession(func(s *sdk.Session) error {
-		if _, _, err := s.ReadRequest(); err != nil {
+		if _, err := s.ReadFrame(); err != nil {
 			return err
 		}
-		if err := s.WriteRaw([]byte{0x80, 0, 0, 0}, []byte{0x93, 0x00}); err != nil {
+		if err := s.WriteRaw([]byte{0x80, 0, 0, 0, 0x93, 0x00}); err != nil {
 			return err
 		}
-		// Stay alive as if the rest were coming: the supervisor must not wait for it.
 		time.Sleep(time.Hour)
 		return nil
 	})

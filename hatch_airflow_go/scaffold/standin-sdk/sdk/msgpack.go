@@ -1,8 +1,9 @@
 package sdk
 
-// A small MessagePack codec, enough for the coordinator protocol: nil, booleans, integers,
-// floats, strings, binary, arrays and string-keyed maps. The real SDKs use a full library; the
-// stand-in keeps to the standard library so the test fixtures build offline.
+// A small MessagePack codec, enough for Airflow's task protocol: nil, booleans, integers,
+// floats, strings, binary, arrays, string-keyed maps and extension types, with the timestamp
+// extension (type -1) as time.Time both ways: task-sdk sends every datetime that way. The real
+// SDK uses a full library; the stand-in keeps to the standard library so bundles build offline.
 
 import (
 	"encoding/binary"
@@ -10,7 +11,17 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 )
+
+// Ext is an extension value of a type the codec has no Go type for.
+type Ext struct {
+	Type int8
+	Data []byte
+}
+
+// timestampExt is MessagePack's predefined timestamp extension type.
+const timestampExt = -1
 
 // EncodeMsgpack appends the MessagePack encoding of v to buf. Map keys are written sorted so
 // that a frame is the same bytes on every run.
@@ -36,6 +47,16 @@ func EncodeMsgpack(buf []byte, v any) ([]byte, error) {
 		return encodeStr(buf, x), nil
 	case []byte:
 		return encodeBin(buf, x), nil
+	case time.Time:
+		return encodeTimestamp(buf, x), nil
+	case Ext:
+		return encodeExt(buf, x.Type, x.Data), nil
+	case map[string]string:
+		m := make(map[string]any, len(x))
+		for k, v := range x {
+			m[k] = v
+		}
+		return EncodeMsgpack(buf, m)
 	case []string:
 		buf = encodeLen(buf, len(x), 0x90, 0xdc, 0xdd)
 		for _, s := range x {
@@ -68,6 +89,39 @@ func EncodeMsgpack(buf []byte, v any) ([]byte, error) {
 		return buf, nil
 	}
 	return nil, fmt.Errorf("msgpack: cannot encode %T", v)
+}
+
+// encodeTimestamp writes the smallest of the three timestamp forms that holds t, as msgpack
+// libraries do: 32-bit seconds, 30-bit nanoseconds + 34-bit seconds, or 32 + 64 bits.
+func encodeTimestamp(buf []byte, t time.Time) []byte {
+	sec, nsec := t.Unix(), int64(t.Nanosecond())
+	switch {
+	case sec >= 0 && sec>>34 == 0 && nsec == 0 && sec <= math.MaxUint32:
+		return encodeExt(buf, timestampExt, binary.BigEndian.AppendUint32(nil, uint32(sec)))
+	case sec >= 0 && sec>>34 == 0:
+		return encodeExt(buf, timestampExt, binary.BigEndian.AppendUint64(nil, uint64(nsec)<<34|uint64(sec)))
+	}
+	data := binary.BigEndian.AppendUint32(nil, uint32(nsec))
+	return encodeExt(buf, timestampExt, binary.BigEndian.AppendUint64(data, uint64(sec)))
+}
+
+func encodeExt(buf []byte, kind int8, data []byte) []byte {
+	n := len(data)
+	switch n {
+	case 1, 2, 4, 8, 16:
+		fix := map[int]byte{1: 0xd4, 2: 0xd5, 4: 0xd6, 8: 0xd7, 16: 0xd8}[n]
+		buf = append(buf, fix, byte(kind))
+	default:
+		switch {
+		case n <= math.MaxUint8:
+			buf = append(buf, 0xc7, byte(n), byte(kind))
+		case n <= math.MaxUint16:
+			buf = append(binary.BigEndian.AppendUint16(append(buf, 0xc8), uint16(n)), byte(kind))
+		default:
+			buf = append(binary.BigEndian.AppendUint32(append(buf, 0xc9), uint32(n)), byte(kind))
+		}
+	}
+	return append(buf, data...)
 }
 
 func encodeInt(buf []byte, n int64) []byte {
@@ -127,8 +181,9 @@ func encodeBin(buf []byte, b []byte) []byte {
 var errShort = errors.New("msgpack: data ends inside a value")
 
 // DecodeMsgpack decodes one value from data and returns it with the bytes left over. Integers
-// come back as int64, floats as float64, strings as string, binary as []byte, arrays as []any
-// and maps as map[string]any (a map with a non-string key is an error).
+// come back as int64, floats as float64, strings as string, binary as []byte, arrays as []any,
+// maps as map[string]any (a map with a non-string key is an error), timestamps as time.Time
+// (UTC) and other extension values as Ext.
 func DecodeMsgpack(data []byte) (any, []byte, error) {
 	d := decoder{data: data}
 	v, err := d.value(0)
@@ -235,6 +290,14 @@ func (d *decoder) value(depth int) (any, error) {
 	case 0xd3:
 		n, err := d.uint(8)
 		return int64(n), err
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
+		return d.ext(uint64(1) << (c - 0xd4))
+	case 0xc7, 0xc8, 0xc9:
+		n, err := d.uint(1 << (c - 0xc7))
+		if err != nil {
+			return nil, err
+		}
+		return d.ext(n)
 	case 0xdc, 0xdd:
 		n, err := d.uint(2 << (c - 0xdc))
 		if err != nil {
@@ -249,6 +312,33 @@ func (d *decoder) value(depth int) (any, error) {
 		return d.mapOf(n, depth)
 	}
 	return nil, fmt.Errorf("msgpack: unsupported type byte 0x%02x", c)
+}
+
+func (d *decoder) ext(n uint64) (any, error) {
+	head, err := d.take(1)
+	if err != nil {
+		return nil, err
+	}
+	data, err := d.take(n)
+	if err != nil {
+		return nil, err
+	}
+	kind := int8(head[0])
+	if kind != timestampExt {
+		return Ext{Type: kind, Data: append([]byte(nil), data...)}, nil
+	}
+	switch n {
+	case 4:
+		return time.Unix(int64(binary.BigEndian.Uint32(data)), 0).UTC(), nil
+	case 8:
+		v := binary.BigEndian.Uint64(data)
+		return time.Unix(int64(v&(1<<34-1)), int64(v>>34)).UTC(), nil
+	case 12:
+		nsec := binary.BigEndian.Uint32(data[:4])
+		sec := int64(binary.BigEndian.Uint64(data[4:]))
+		return time.Unix(sec, int64(nsec)).UTC(), nil
+	}
+	return nil, fmt.Errorf("msgpack: timestamp extension of %d bytes", n)
 }
 
 func (d *decoder) arrayOf(n uint64, depth int) (any, error) {

@@ -1,0 +1,1 @@
+"""A project whose bundle has tasks that call the supervisor."""
