@@ -109,15 +109,33 @@ replace {STANDIN_MODULE} => ./{STANDIN_DIR}
 
 
 def main_go(bundle: str, dag_id: str) -> str:
-    return f"""// Command {bundle} is an Airflow Go bundle: it registers its DAGs and serves them.
+    return f"""// Command {bundle} is an Airflow Go bundle: it registers its DAGs and runs their tasks.
 package main
 
-import sdk "{STANDIN_MODULE}/sdk"
+import (
+	"context"
+
+	sdk "{STANDIN_MODULE}/sdk"
+)
+
+// extract hands a value on to load through an XCom.
+func extract(ctx context.Context, ti *sdk.TaskInstance) error {{
+	return ti.PushXCom(ctx, "rows", int64(3))
+}}
+
+func load(ctx context.Context, ti *sdk.TaskInstance) error {{
+	rows, err := ti.PullXCom(ctx, "extract", "rows")
+	if err != nil {{
+		return err
+	}}
+	ti.Log("info", "loaded", map[string]any{{"rows": rows}})
+	return nil
+}}
 
 func main() {{
 	sdk.AddDAG("{dag_id}").
-		AddTask("extract").
-		AddTask("load")
+		Task("extract", extract).
+		Task("load", load)
 	sdk.Main()
 }}
 """

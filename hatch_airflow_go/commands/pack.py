@@ -75,8 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="smoke-test the bundle over the "
-        "coordinator protocol before writing it (host-platform bundles only)",
+        help="smoke-test the bundle as `hatch-airflow-go smoke` does before writing it "
+        "(host-platform bundles only)",
     )
     parser.add_argument("--no-cache", action="store_true", help="always run go build")
     parser.add_argument(
