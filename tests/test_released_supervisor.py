@@ -21,11 +21,12 @@ import pytest
 
 from hatch_airflow_go.plugin import SHARED_DATA_DIR
 from hatch_airflow_go.runtime.execution_api import ExecutionState, state_from
-from hatch_airflow_go.runtime.released import ReleasedRun, _Api
+from hatch_airflow_go.runtime.released import ReleasedRun, _Api, run_released
 from hatch_airflow_go.runtime.smoke import smoke_test
-from hatch_airflow_go.runtime.startup import TaskTarget
+from hatch_airflow_go.runtime.startup import TaskTarget, startup_details
+from hatch_airflow_go.runtime.supervisor import supervise
 from tests.airflow_reader import coordinator
-from tests.conftest import run_cli
+from tests.conftest import BundlePacker, run_cli
 from tests.plugin_support import build, build_env, copy_project, only, pip_install
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
@@ -128,3 +129,29 @@ def test_our_supervisor_agrees_with_the_released_one(installed: Path) -> None:
     for task_id, want in (("produce", 0), ("explode", 1), ("not_a_task", 1)):
         ours = run_cli("run-task", str(bundle), "fixture_tasks", task_id, "--var", "greeting=a")
         assert ours.returncode == want, ours.stdout + ours.stderr
+
+
+# fixture, dag, task, the state both supervisors record
+AGREEMENT = [
+    ("proto-correct", "simple_dag", "load", "success"),
+    ("proto-correct", "simple_dag", "extract", "failed"),  # no "source" variable
+    ("proto-correct", "simple_dag", "missing", "removed"),
+    ("proto-lying-manifest", "shared_dag", "load", "removed"),
+    ("proto-crash", "crash_dag", "boom", "failed"),
+    ("proto-bad-exit", "exit_dag", "done", "failed"),
+    ("proto-no-terminal", "quiet_dag", "nothing", "success"),
+]
+
+
+@pytest.mark.parametrize("case", AGREEMENT, ids=[f"{c[0]}-{c[2]}" for c in AGREEMENT])
+def test_final_state_agrees_with_the_released_supervisor(
+    packed: BundlePacker, case: tuple[str, str, str, str]
+) -> None:
+    coordinator()
+    fixture, dag_id, task_id, want = case
+    bundle = packed.bundle(fixture)
+    target = TaskTarget(dag_id=dag_id, task_id=task_id)
+    released = run_released(bundle, target, ExecutionState(), timeout=60, logs_to_stdout=False)
+    startup = startup_details(target, dag_rel_path="main.go", bundle_name=bundle.name)
+    ours = supervise(bundle, startup, state=ExecutionState(), timeout=60)
+    assert (released.state, ours.state) == (want, want)
