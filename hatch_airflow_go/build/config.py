@@ -111,7 +111,7 @@ OPTIONS: tuple[Option, ...] = (
         False,
         "a go.mod without the airflow-go-pack tool directive fails the build (default: warning)",
     ),
-    Option("smoke-test", "bool", False, "smoke-test host-platform bundles (Airflow's task protocol)"),
+    Option("smoke-test", "bool", False, "smoke-test host-platform bundles as Airflow starts them"),
     Option("skip", "bool", False, "build no bundles at all (the wheel is built without them)"),
     Option("cache", "bool", True, "reuse bundles from the build cache when no input changed"),
     Option("bundles", "bundles", [], "the bundles to build (an array of tables, see below)"),

@@ -109,7 +109,7 @@ replace {STANDIN_MODULE} => ./{STANDIN_DIR}
 
 
 def main_go(bundle: str, dag_id: str) -> str:
-    return f"""// Command {bundle} is an Airflow Go bundle: it registers its DAGs and runs their tasks.
+    return f"""// Command {bundle} is an Airflow Go bundle: its DAGs and the bodies of their tasks.
 package main
 
 import (
