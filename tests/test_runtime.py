@@ -349,3 +349,18 @@ def test_children_left_behind_by_the_bundle_are_killed(tmp_path: Path, runs: Run
     while _proc_state(left_behind) not in ("", "Z") and time.monotonic() < deadline:
         time.sleep(0.02)
     assert _proc_state(left_behind) in ("", "Z"), "the bundle's child outlived the run"
+
+
+def test_log_flood_is_bounded_in_time_and_memory(packed: BundlePacker, runs: Runs) -> None:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    result = runs.smoke(packed.bundle("proto-log-flood"), timeout=3)
+    assert result.outcome == "timeout"
+    assert time.monotonic() - started < 8
+    kept = sum(len(str(line.get("event", ""))) for line in result.run.log_lines)
+    assert kept <= 16 * 1024 * 1024
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 200 * 1024, f"peak memory grew by {grown_kib} KiB"
+    assert len(result.error().summary()) < 10_000
