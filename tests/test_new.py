@@ -203,3 +203,17 @@ def test_fills_an_existing_empty_directory(tmp_path: Path) -> None:
     assert main(["new", str(tmp_path / "empty"), "--name", "my-dags"]) == 0
     assert (tmp_path / "empty" / "src" / "my_dags" / "__init__.py").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_new_folder_gets_the_users_umask_not_a_private_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from hatch_airflow_go.commands.new import scaffold
+
+    old = os.umask(0o022)
+    try:
+        scaffold(tmp_path / "p", name="p", bundle="b", module="example.com/p")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "p").stat().st_mode) == 0o755

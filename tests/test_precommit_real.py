@@ -267,3 +267,25 @@ def test_hook_manifest_is_valid_for_both_tools(tool: str) -> None:
     command = ["validate-manifest", str(REPO / ".pre-commit-hooks.yaml")]
     result = subprocess.run([tool_path(tool), *command], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------- scaffold
+
+
+def test_a_fresh_scaffold_passes_every_hook_it_ships(
+    tool: str, hook_repo: tuple[Path, str], hook_home: Path, tmp_path: Path
+) -> None:
+    from hatch_airflow_go.commands.new import scaffold
+
+    project = tmp_path / "fresh"
+    scaffold(project, name="fresh-dags", bundle="nightly", module="example.com/fresh")
+    config = project / ".pre-commit-config.yaml"
+    config.write_text(point_config_at(config.read_text(), *hook_repo))
+    init_repo(project)
+    before = tree_listing(project)
+    result = run_tool(tool, ["run", "--all-files"], cwd=project, env=hook_env(hook_home))
+    assert result.returncode == 0, result.stdout
+    assert hook_status(result.stdout, DIRECTIVE) == "Passed"
+    assert hook_status(result.stdout, BUNDLES) == "Passed"
+    assert "third_party" not in result.stdout
+    assert tree_listing(project) == before

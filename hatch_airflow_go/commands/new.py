@@ -171,6 +171,8 @@ real SDK. To switch to the real one:
 
 def precommit_config() -> str:
     return f"""# Checks for the Go side of this project (pre-commit or prek).
+# The vendored stand-in SDK is not this project's module: its go.mod is left alone.
+exclude: ^go/{STANDIN_DIR}/
 repos:
   - repo: {HOOKS_REPO}
     rev: v{__version__}
@@ -239,6 +241,12 @@ def _check_target(directory: Path) -> None:
         )
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Path]:
     """Write the project into ``directory`` (which must not exist or be empty).
 
@@ -265,6 +273,9 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
     except OSError as error:
         raise _cannot_write(parent, error) from None
     try:
+        # mkdtemp makes a private (0700) folder; the project gets the mode the user's umask
+        # gives any new folder.
+        staging.chmod(0o777 & ~_umask())
         for rel, text in _files(name, package, bundle, module).items():
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
