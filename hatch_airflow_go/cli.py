@@ -137,6 +137,11 @@ def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _command_modules(only):
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        # -v after the subcommand too; SUPPRESS keeps a -v given before it from being undone.
+        sub.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+            help="echo every go command as it runs",
+        )  # fmt: skip
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser

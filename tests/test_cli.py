@@ -42,3 +42,24 @@ def test_double_dash_ends_options_for_commands_without_passthrough(tmp_path: Pat
     assert result.returncode == 1
     assert result.stdout.startswith("-odd-name: ")
     assert "not a bundle" in result.stdout
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_before_or_after_the_subcommand_echoes_go_commands(
+    where: str, tmp_path: Path
+) -> None:
+    from tests.conftest import GOBUNDLES
+
+    rest = ["pack", "./gen3", "--no-cache", "--output", str(tmp_path / "b")]
+    argv = ["-v", *rest] if where == "before" else [*rest[:2], "-v", *rest[2:]]
+    result = run_cli(*argv, cwd=GOBUNDLES)
+    assert result.returncode == 0, result.stderr
+    assert any(
+        line.startswith("$ ") and " build " in line for line in result.stderr.splitlines()
+    ), result.stderr
+
+
+def test_verbose_defaults_to_off() -> None:
+    from hatch_airflow_go.cli import build_parser
+
+    assert build_parser(only="verify").parse_args(["verify", "x"]).verbose is False
