@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hatch_airflow_go.errors import GoModError
+from hatch_airflow_go.errors import BuildError, GoModError
 from hatch_airflow_go.golang.gomod import read_gomod
 
 STAMP_DIR = ".hatch-airflow-go"
@@ -25,6 +26,33 @@ STAMP_FORMAT = 1
 # //go:embed are not covered (they can be anything): rebuild after changing those.
 GO_SUFFIXES = (".go", ".s", ".c", ".h", ".cc", ".cpp", ".syso")
 GO_MODULE_FILES = ("go.mod", "go.sum", "go.work", "go.work.sum")
+
+# A stamp is a few hundred bytes; what a digest may read is bounded too, because `scan` reads
+# stamps it finds in folders it is given, and a stamp could name any folder.
+MAX_STAMP = 64 * 1024
+MAX_INPUT_FILES = 100_000
+MAX_INPUT_BYTES = 2 * 1024 * 1024 * 1024
+
+
+class InputsTooLarge(BuildError):
+    """The Go module holds more input files or bytes than a digest reads."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.files = 0
+        self.bytes = 0
+
+    def take(self, root: Path, size: int) -> None:
+        self.files += 1
+        self.bytes += size
+        if self.files > MAX_INPUT_FILES or self.bytes > MAX_INPUT_BYTES:
+            raise InputsTooLarge(
+                f"more than {MAX_INPUT_FILES} Go input files or {MAX_INPUT_BYTES} bytes under "
+                "this folder",
+                path=root,
+                fix="point module-dir at the Go module itself, not a folder above it",
+            )
 
 
 def _go_input_files(module_dir: Path) -> Iterable[Path]:
@@ -59,10 +87,27 @@ def local_replace_dirs(module_dir: Path) -> list[tuple[str, Path]]:
     return sorted(((module, target) for target, module in found.items()), key=lambda x: x[0])
 
 
-def _add_tree(update: Callable[[bytes], None], root: Path, label: str) -> None:
+def _add_tree(update: Callable[[bytes], None], root: Path, label: str, budget: _Budget) -> None:
     for path in _go_input_files(root):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or a device named like a Go file is nothing go build compiles: never
+            # open it (a FIFO would block, /dev/zero never ends).
+            continue
+        budget.take(root, info.st_size)
         update(f"{label}{path.relative_to(root).as_posix()}".encode() + b"\0")
-        update(hashlib.sha256(path.read_bytes()).digest())
+        update(_file_digest(path))
+
+
+def _file_digest(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.digest()
 
 
 def go_inputs_digest(module_dir: Path) -> str:
@@ -73,11 +118,28 @@ def go_inputs_digest(module_dir: Path) -> str:
     """
     module_dir = module_dir.resolve()
     digest = hashlib.sha256()
-    _add_tree(digest.update, module_dir, "")
+    budget = _Budget()
+    _add_tree(digest.update, module_dir, "", budget)
     for module, directory in local_replace_dirs(module_dir):
         # Labelled by module path, so the digest does not depend on where the checkout lives.
-        _add_tree(digest.update, directory, f"replace {module}:")
+        _add_tree(digest.update, directory, f"replace {module}:", budget)
     return digest.hexdigest()
+
+
+def _read_stamp(stamp: Path) -> dict[str, object]:
+    """The stamp's record; ValueError for anything that is not a small regular JSON file."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(stamp, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        raw = handle.read(MAX_STAMP + 1)
+    if len(raw) > MAX_STAMP:
+        raise ValueError("too large")
+    record = json.loads(raw.decode("utf-8"))
+    if not isinstance(record, dict):
+        raise ValueError("not an object")
+    return record
 
 
 def stale_editable_bundles(bundle_dir: Path) -> list[str]:
@@ -89,19 +151,32 @@ def stale_editable_bundles(bundle_dir: Path) -> list[str]:
     messages: list[str] = []
     for stamp in sorted((bundle_dir / STAMP_DIR).glob("*.editable.json")):
         try:
-            record = json.loads(stamp.read_text(encoding="utf-8"))
-            module_dir = Path(record["module_dir"])
+            record = _read_stamp(stamp)
+            module_dir = Path(str(record["module_dir"]))
             recorded = str(record["go_inputs"])
         except (OSError, ValueError, KeyError, TypeError):
             messages.append(f"{stamp}: unreadable editable stamp (reinstall the project)")
             continue
-        if not module_dir.is_dir():
+        bundles = record.get("bundles", {})
+        if not module_dir.is_absolute() or not (module_dir / "go.mod").is_file():
+            # Only a Go module is ever digested: a stamp naming any other folder (/usr, a
+            # FIFO, a device) is reported, never read.
             messages.append(
                 f"{stamp}: the project's Go module {module_dir} is gone "
                 "(fix: uninstall the editable project or reinstall it from its new place)"
             )
-        elif go_inputs_digest(module_dir) != recorded:
-            names = ", ".join(sorted(record.get("bundles", {})))
+            continue
+        try:
+            current = go_inputs_digest(module_dir)
+        except InputsTooLarge as error:
+            messages.append(f"{stamp}: {error.summary()}")
+            continue
+        if current != recorded:
+            names = (
+                ", ".join(sorted(str(name) for name in bundles))
+                if isinstance(bundles, dict)
+                else "?"
+            )
             messages.append(
                 f"{stamp}: Go sources under {module_dir} (or in a module its go.mod replaces "
                 "with a local directory) changed since the editable install; "
