@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import sys
 import sysconfig
-import uuid
 from pathlib import Path
 
 import pytest
 
 from hatch_airflow_go.plugin import SHARED_DATA_DIR
 from hatch_airflow_go.runtime.execution_api import ExecutionState, state_from
-from hatch_airflow_go.runtime.released import ReleasedRun, _Api, run_released
+from hatch_airflow_go.runtime.released import ReleasedRun, run_released
 from hatch_airflow_go.runtime.smoke import smoke_test
 from hatch_airflow_go.runtime.startup import TaskTarget, startup_details
 from hatch_airflow_go.runtime.supervisor import supervise
@@ -50,33 +49,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def execute(root: Path, task_id: str, state: ExecutionState) -> ReleasedRun:
-    """Run one task with the released ExecutableCoordinator itself, found under ``root``."""
-    import httpx
-    from airflow.sdk.api.client import Client
-    from airflow.sdk.api.datamodels._generated import BundleInfo, TaskInstance
-
-    module = coordinator()
-    module._digest_cache.clear()
+    """Run one task with the released ExecutableCoordinator, which finds the bundle under
+    ``root`` by dag id as a deployment would."""
     target = TaskTarget(dag_id="fixture_tasks", task_id=task_id, run_id="r1")
-    run = ReleasedRun(root, target.dag_id, task_id, exit_code=None, state=None)
-    api = _Api(target, state, run)
-    client = Client(
-        base_url=None, dry_run=True, token="", transport=httpx.MockTransport(api.handle)
+    return run_released(
+        root / "pipeline", target, state, logs_to_stdout=False, executables_root=root
     )
-    ti = TaskInstance(
-        id=uuid.UUID(target.ti_id), task_id=task_id, dag_id=target.dag_id, run_id=target.run_id,
-        try_number=1, dag_version_id=uuid.UUID(target.dag_version_id),
-    )  # fmt: skip
-    result = module.ExecutableCoordinator(executables_root=[root]).execute_task(
-        what=ti,
-        dag_rel_path="main.go",
-        bundle_info=BundleInfo(name="tasks"),
-        client=client,
-        subprocess_logs_to_stdout=False,
-    )
-    run.exit_code = result.exit_code
-    run.state = getattr(result.final_state, "value", result.final_state)
-    return run
 
 
 def test_released_supervisor_runs_tasks_to_success_across_an_xcom(installed: Path) -> None:

@@ -183,8 +183,13 @@ def run_released(
     timeout: float = 60.0,
     startup_timeout: float = 10.0,
     logs_to_stdout: bool = True,
+    executables_root: Optional[Path] = None,
 ) -> ReleasedRun:
-    """Run one task of ``bundle`` with task-sdk's own supervisor."""
+    """Run one task of ``bundle`` with task-sdk's own supervisor.
+
+    ``executables_root`` lets the released code find the bundle by dag id in a deployed
+    folder (as Airflow would); by default the bundle alone is linked into a temporary one.
+    """
     httpx, client_class, bundle_info_class, ti_class, coordinator_class = _imports()
     from airflow.sdk.coordinators.executable import coordinator as coordinator_module
 
@@ -204,7 +209,8 @@ def run_released(
     )
     started = time.monotonic()
     done = threading.Event()
-    with _executables_root(bundle) as root:
+    chosen = contextlib.nullcontext(executables_root) if executables_root else None
+    with chosen or _executables_root(bundle) as root:
         coordinator_module._digest_cache.clear()
         watchdog = threading.Thread(
             target=_watchdog, args=(bundle, timeout, done, run), daemon=True
