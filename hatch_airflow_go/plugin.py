@@ -39,7 +39,7 @@ from hatch_airflow_go.build.editable import (
     STAMP_FORMAT,
     go_inputs_digest,
 )
-from hatch_airflow_go.build.wheeltag import wheel_tag
+from hatch_airflow_go.build.wheeltag import built_platform_tag
 from hatch_airflow_go.errors import AirflowGoError, ConfigError, GoModError, ToolchainError
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
@@ -168,7 +168,12 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
                 fix="build one wheel per target (set `target` or AIRFLOW_GO_TARGET per build)",
             )
         goos, goarch = targets[0]
-        build_data["tag"] = wheel_tag(goos, goarch, cgo=settings.cgo)
+        platform, notes = built_platform_tag(
+            goos, goarch, cgo=settings.cgo, binaries=[bundle.path for bundle in built]
+        )
+        for note in notes:
+            log.warning(note)
+        build_data["tag"] = f"py3-none-{platform}"
         build_data["pure_python"] = False
         editable = version == "editable"
         files = {bundle.path: bundle.name for bundle in built}

@@ -49,6 +49,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert result.build_flags == ()
     assert result.go is None
     assert result.cgo is False
+    assert result.supervisor_schema_version is None
     assert result.install_dir is None
     assert (result.exact_upstream, result.require_tool_directive) == (False, False)
     assert (result.smoke_test, result.skip, result.cache) == (False, False, True)
@@ -68,6 +69,7 @@ def test_every_option_read_from_the_table(tmp_path: Path) -> None:
             "install-dir": "pkg/bundles/",
             "exact-upstream": True,
             "require-tool-directive": True,
+            "supervisor-schema-version": "2026-06-16",
             "smoke-test": True,
             "skip": True,
             "cache": False,
@@ -89,6 +91,7 @@ def test_every_option_read_from_the_table(tmp_path: Path) -> None:
     assert result.cgo
     assert result.exact_upstream
     assert result.require_tool_directive
+    assert result.supervisor_schema_version == "2026-06-16"
     assert result.smoke_test
     assert result.skip
     assert not result.cache
@@ -207,6 +210,7 @@ def test_env_overrides_the_table(tmp_path: Path) -> None:
         "AIRFLOW_GO_INSTALL_DIR": "pkg/b",
         "AIRFLOW_GO_EXACT_UPSTREAM": "1",
         "AIRFLOW_GO_REQUIRE_TOOL_DIRECTIVE": "TRUE",
+        "AIRFLOW_GO_SUPERVISOR_SCHEMA_VERSION": "2026-06-16",
         "AIRFLOW_GO_SMOKE_TEST": "on",
         "AIRFLOW_GO_SKIP": "0",
         "AIRFLOW_GO_CACHE": "false",
@@ -215,9 +219,17 @@ def test_env_overrides_the_table(tmp_path: Path) -> None:
     result = settings(
         tmp_path,
         environ,
-        **{"build-flags": ["-tags=prod"], "go": "go", "cgo": False, "cache": True, "skip": True},
+        **{
+            "build-flags": ["-tags=prod"],
+            "go": "go",
+            "cgo": False,
+            "cache": True,
+            "skip": True,
+            "supervisor-schema-version": "2020-01-01",
+        },
     )
     assert result.module_dir == (tmp_path / "other").resolve()
+    assert result.supervisor_schema_version == "2026-06-16"
     assert result.build_flags == ("-tags=ci", "-ldflags=-s -w")
     assert result.go == "/usr/bin/go"
     assert result.cgo
@@ -246,6 +258,44 @@ def test_invalid_env_list_names_the_variable(tmp_path: Path) -> None:
     assert "environment variable AIRFLOW_GO_BUILD_FLAGS cannot be split" in str(error)
     error = error_of(tmp_path, {"AIRFLOW_GO_BUNDLES": "'./x"})
     assert "environment variable AIRFLOW_GO_BUNDLES cannot be split" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("2026-6-16", "is not a YYYY-MM-DD date"),
+        ("latest", "is not a YYYY-MM-DD date"),
+        (" 2026-06-16", "is not a YYYY-MM-DD date"),
+        ("2026-02-30", "is not a real calendar date"),
+    ],
+)
+def test_supervisor_schema_version_must_be_a_yyyy_mm_dd_date(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    error = error_of(tmp_path, **{"supervisor-schema-version": value})
+    assert f"option `supervisor-schema-version` {problem}: {value!r}" in str(error)
+    assert error.path == str(tmp_path / "pyproject.toml")
+    env_error = error_of(tmp_path, {"AIRFLOW_GO_SUPERVISOR_SCHEMA_VERSION": value})
+    assert (
+        f"environment variable AIRFLOW_GO_SUPERVISOR_SCHEMA_VERSION {problem}: {value!r}"
+    ) in str(env_error)
+
+
+def test_supervisor_schema_version_unquoted_in_toml_says_to_quote_it(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        f"[{WHEEL_TABLE}]\nsupervisor-schema-version = 2026-06-16\n"
+        f'[[{WHEEL_TABLE}.bundles]]\npackage = "./cmd/a"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(pyproject, {})
+    assert "option `supervisor-schema-version` must be a string, not a TOML date" in str(
+        caught.value
+    )
+    assert 'quote it: supervisor-schema-version = "2026-06-16"' in str(caught.value)
+    # The environment override needs no quoting and beats the table.
+    fixed = load_settings(pyproject, {"AIRFLOW_GO_SUPERVISOR_SCHEMA_VERSION": "2026-06-16"})
+    assert fixed.supervisor_schema_version == "2026-06-16"
 
 
 def test_invalid_env_target_names_the_variable(tmp_path: Path) -> None:
@@ -289,6 +339,7 @@ def test_bundle_specs(tmp_path: Path) -> None:
             "build-flags": ["-tags=prod"],
             "cgo": True,
             "exact-upstream": True,
+            "supervisor-schema-version": "2026-06-16",
             "smoke-test": True,
             "go": "/x/go",
             "bundles": [
@@ -320,10 +371,14 @@ def test_bundle_specs(tmp_path: Path) -> None:
         assert (spec.goos, spec.goarch) == ("linux", "arm64")
         assert spec.cgo
         assert spec.exact_upstream
+        assert spec.supervisor_schema_version == "2026-06-16"
         assert spec.smoke_test
         assert spec.go == "/x/go"
     (plain,) = settings(tmp_path).bundle_specs(tmp_path, out, reproducible=False)
     assert plain.build_flags == ()
+    assert plain.cgo is False  # the hook pins CGO_ENABLED=0 unless cgo = true
+    assert plain.pinned_env
+    assert plain.supervisor_schema_version is None
 
 
 def test_cache_dir_is_per_module_and_optional(

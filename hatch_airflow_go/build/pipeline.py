@@ -15,19 +15,22 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go import __version__, log
+from hatch_airflow_go.build.config import schema_version_problem
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
     BundleError,
+    ConfigError,
     PackError,
 )
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.manifest import (
+    SUPPORTED_SCHEMA_VERSION,
     Manifest,
     id_warnings,
     load_metadata_file,
@@ -44,6 +47,7 @@ REPRODUCIBLE_FLAGS = ("-trimpath", "-buildvcs=false")
 
 # Environment variables that change what `go build` produces.
 _GO_OUTPUT_ENV = (
+    "CGO_ENABLED",
     "GOFLAGS",
     "GOEXPERIMENT",
     "GOAMD64",
@@ -66,7 +70,8 @@ _GO_OUTPUT_ENV = (
     "CXX",
 )
 _MODULE_FILES = ("go.mod", "go.sum", "vendor/modules.txt")
-_CACHE_FORMAT = 2
+# 3: bundles whose SDK reports no supervisor_schema_version are refused, not cached.
+_CACHE_FORMAT = 3
 # A file whose mtime is this close to now may still change within the same timestamp
 # tick: such a tree is not recorded in the stat index (the content hash still decides).
 _RACY_SECONDS = 2.0
@@ -85,7 +90,12 @@ class BundleSpec:
     goarch: Optional[str] = None
     build_flags: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
-    cgo: bool = False
+    # CGO_ENABLED=1 / 0; None: as the caller's environment has it (pack, like upstream).
+    cgo: Optional[bool] = False
+    # The hook's pins (GOTOOLCHAIN=local, -mod=vendor); pack runs without them, like upstream.
+    pinned_env: bool = True
+    # Written into the manifest when the SDK reports no supervisor_schema_version.
+    supervisor_schema_version: Optional[str] = None
     metadata_file: Optional[Path] = None
     exact_upstream: bool = False
     go: Optional[str] = None
@@ -222,6 +232,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
         Path(temp).unlink(missing_ok=True)
 
 
+def _c_compiler(env: Mapping[str, str], goos: str) -> list[str]:
+    """The C compiler go would use (CC, else Go's default for the target) and where PATH finds
+    it: with CGO_ENABLED unset, whether one is found decides Go's cgo default."""
+    default = "clang" if goos in ("darwin", "ios", "freebsd", "openbsd") else "gcc"
+    cc = env.get("CC") or default
+    words = cc.split()
+    found = shutil.which(words[0], path=env.get("PATH")) if words else None
+    return [cc, found or ""]
+
+
 def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -245,7 +265,9 @@ class _Job:
             cgo=spec.cgo,
             module_dir=self.module_dir,
             extra=spec.env,
+            pinned=spec.pinned_env,
         )
+        self._check_cross_cgo()
         if "-o" in spec.build_flags or any(f.startswith("-o=") for f in spec.build_flags):
             raise PackError(
                 "build flags must not contain -o: the packer chooses the build output",
@@ -256,6 +278,21 @@ class _Job:
     @property
     def runs_here(self) -> bool:
         return (self.goos, self.goarch) == (self.toolchain.host_goos, self.toolchain.host_goarch)
+
+    def _check_cross_cgo(self) -> None:
+        """``cgo = true`` for another platform needs a C compiler for that platform: the
+        host's gcc or clang would fail deep inside runtime/cgo, so refuse unless CC is set."""
+        if self.spec.cgo is not True or self.runs_here or self.env.get("CC"):
+            return
+        target = f"{self.goos}/{self.goarch}"
+        host = f"{self.toolchain.host_goos}/{self.toolchain.host_goarch}"
+        raise ConfigError(
+            f"cgo = true for a cross build ({target} on this {host} host) needs a C cross "
+            "compiler for the target, and CC is not set",
+            fix=f"set CC (and CXX for C++) to a C compiler for {target} in the environment or "
+            "the bundle's `env`, e.g. CC=aarch64-linux-gnu-gcc; or build on a "
+            f"{target} host; or set cgo = false",
+        )
 
     def explicit_source(self) -> Optional[Path]:
         """The source file the user named, checked to exist; None to discover it."""
@@ -303,11 +340,13 @@ class _Job:
             "go": [str(self.toolchain.go), self.toolchain.version_text],
             "module": str(self.module_dir),
             "spec": [self.spec.package, self.spec.name, str(self.spec.source or "")],
-            "target": [self.goos, self.goarch, self.spec.cgo],
+            "target": [self.goos, self.goarch, self.spec.cgo, self.spec.pinned_env],
             "flags": list(self.spec.build_flags),
             "exact_upstream": self.spec.exact_upstream,
+            "schema_version": self.spec.supervisor_schema_version,
             "env": sorted(self.spec.env.items()),
             "go_env": [(key, self.env.get(key, "")) for key in _GO_OUTPUT_ENV],
+            "cc": _c_compiler(self.env, self.goos),
             "metadata": str(self.spec.metadata_file or ""),
         }
         return _sha256_bytes(json.dumps(material, sort_keys=True).encode())
@@ -381,13 +420,16 @@ class _Job:
             "go": self.toolchain.version_text,
             "target": [self.goos, self.goarch],
             "cgo": self.spec.cgo,
+            "pinned_env": self.spec.pinned_env,
             "package": self.spec.package,
             "name": name,
             "source": source.name,
             "flags": list(self.spec.build_flags),
             "exact_upstream": self.spec.exact_upstream,
+            "schema_version": self.spec.supervisor_schema_version,
             "env": sorted(self.spec.env.items()),
             "go_env": [(key, self.env.get(key, "")) for key in _GO_OUTPUT_ENV],
+            "cc": _c_compiler(self.env, self.goos),
             "metadata": (
                 _file_digest(self.spec.metadata_file) if self.spec.metadata_file else None
             ),
@@ -412,13 +454,19 @@ class _Job:
         # A binary for another platform cannot run here: build a host-arch twin from the
         # same package and flags, solely to ask it for its DAGs (upstream does the same).
         sidecar = workdir / "introspect-host"
+        # With cgo = true, CC/CXX name the target's cross compiler: the twin uses the host's.
+        dropped = ("GOOS", "GOARCH", "CC", "CXX") if self.spec.cgo is True else ("GOOS", "GOARCH")
         host_env = self.toolchain.environment(
             goos=self.toolchain.host_goos,
             goarch=self.toolchain.host_goarch,
             cgo=self.spec.cgo,
             module_dir=self.module_dir,
-            extra={k: v for k, v in self.spec.env.items() if k not in ("GOOS", "GOARCH")},
+            extra={k: v for k, v in self.spec.env.items() if k not in dropped},
+            pinned=self.spec.pinned_env,
         )
+        if self.spec.cgo is True:
+            for key in ("CC", "CXX"):
+                host_env.pop(key, None)
         log.debug(
             f"{self.spec.package}: building a {self.toolchain.host_goos}/"
             f"{self.toolchain.host_goarch} twin to read its DAGs"
@@ -427,16 +475,90 @@ class _Job:
         return introspect(sidecar, timeout=self.spec.introspect_timeout)
 
 
+_SCHEMA_SETTING = (
+    f'the hook setting supervisor-schema-version = "{SUPPORTED_SCHEMA_VERSION}" '
+    f"(or AIRFLOW_GO_SUPERVISOR_SCHEMA_VERSION), or pack --supervisor-schema-version "
+    f"{SUPPORTED_SCHEMA_VERSION}"
+)
+
+
+def settle_schema_version(
+    manifest: Manifest,
+    setting: Optional[str],
+    *,
+    metadata_file: Optional[Path] = None,
+    where: Optional[Path] = None,
+) -> Manifest:
+    """The manifest with the ``sdk.supervisor_schema_version`` it will be packed with.
+
+    Airflow's reader skips a bundle without one, so a manifest that lacks it is refused
+    unless ``setting`` supplies it. A setting that contradicts what the SDK (or the metadata
+    file) reports is refused too: the version selects the wire schema Airflow's supervisor
+    speaks to the bundle, and only the SDK knows which one its runtime implements.
+    """
+    if setting is not None:
+        problem = schema_version_problem(setting)
+        if problem is not None:
+            raise ConfigError(
+                f"the supervisor schema version {setting!r} {problem}",
+                fix=f"give it as a YYYY-MM-DD string, e.g. {SUPPORTED_SCHEMA_VERSION}",
+            )
+    reported = manifest.sdk.supervisor_schema_version
+    who = "the metadata file" if metadata_file is not None else "the SDK"
+    if reported:
+        if setting is not None and setting != reported:
+            raise PackError(
+                f"{who} reports supervisor_schema_version {reported!r}, but the "
+                f"supervisor-schema-version setting says {setting!r}",
+                path=metadata_file or where,
+                fix="drop the setting: the bundle's runtime speaks the schema its SDK reports, "
+                "and the setting is only for SDKs that report none",
+            )
+        return manifest
+    if setting is not None:
+        return replace(manifest, sdk=replace(manifest.sdk, supervisor_schema_version=setting))
+    if metadata_file is not None:
+        raise PackError(
+            "the metadata file gives no sdk.supervisor_schema_version, so Airflow's reader "
+            "will skip this bundle",
+            path=metadata_file,
+            fix=f'add supervisor_schema_version: "{SUPPORTED_SCHEMA_VERSION}" to its sdk block, '
+            f"or set it explicitly with {_SCHEMA_SETTING}",
+        )
+    older = manifest.shape == "dump-bundle-spec"
+    answered = " (it answers only --dump-bundle-spec)" if older else ""
+    raise PackError(
+        f"the SDK reports no supervisor_schema_version{answered}, so Airflow's reader will "
+        "skip this bundle",
+        path=where,
+        fix="upgrade the Airflow Go SDK to one that answers --airflow-metadata (it reports "
+        f"the version itself), or set it explicitly with {_SCHEMA_SETTING}",
+    )
+
+
 def _render(
-    manifest: Manifest, source: Path, exact_upstream: bool, where: Path
+    manifest: Manifest,
+    source: Path,
+    exact_upstream: bool,
+    where: Path,
+    *,
+    schema_version: Optional[str] = None,
+    metadata_file: Optional[Path] = None,
+    binary: Optional[Path] = None,
 ) -> tuple[bytes, list[str]]:
-    """Render the V1 manifest and collect upstream's warnings (and ours)."""
+    """Render the V1 manifest and collect upstream's warnings (and ours).
+
+    ``binary`` is where an introspected manifest came from (None: the caller names it).
+    """
     if not manifest.dags:
         raise PackError(
             "bundle exposes no dags: nothing to pack",
             path=where,
             fix="register at least one DAG in the bundle's main package",
         )
+    manifest = settle_schema_version(
+        manifest, schema_version, metadata_file=metadata_file, where=binary
+    )
     manifest = manifest.with_source(source.name)
     warnings = [
         f"dag {dag_id!r} has no tasks" for dag_id, tasks in manifest.dags.items() if not tasks
@@ -624,7 +746,14 @@ def _build_and_pack(
             context["name"] = name
             job.go_build(binary, job.env)
         manifest = job.manifest(binary, workdir)
-        manifest_bytes, warnings = _render(manifest, source, spec.exact_upstream, output)
+        manifest_bytes, warnings = _render(
+            manifest,
+            source,
+            spec.exact_upstream,
+            output,
+            schema_version=spec.supervisor_schema_version,
+            metadata_file=spec.metadata_file,
+        )
         # Packed privately first: the smoke test and the cache see this bundle's own bytes,
         # and the output only ever changes by one atomic rename.
         staged = workdir / "packed" / name
@@ -743,6 +872,7 @@ def pack_executable(
     metadata_file: Optional[Path] = None,
     exact_upstream: bool = False,
     introspect_timeout: float = 60.0,
+    supervisor_schema_version: Optional[str] = None,
 ) -> BuiltBundle:
     """Pack a pre-built binary (upstream's ``--executable`` mode): no build, no cache."""
     started = time.perf_counter()
@@ -755,7 +885,15 @@ def pack_executable(
         manifest = load_metadata_file(metadata_file)
     else:
         manifest = introspect(executable, timeout=introspect_timeout)
-    manifest_bytes, warnings = _render(manifest, source, exact_upstream, output)
+    manifest_bytes, warnings = _render(
+        manifest,
+        source,
+        exact_upstream,
+        output,
+        schema_version=supervisor_schema_version,
+        metadata_file=metadata_file,
+        binary=executable,
+    )
     written = footer.write_bundle(executable, _read_source(source), manifest_bytes, output)
     return BuiltBundle(
         path=output,

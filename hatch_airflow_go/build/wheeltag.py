@@ -9,9 +9,13 @@ Rules:
   so it runs on every glibc and musl distribution: ``manylinux_2_17_<arch>`` (the oldest
   floor pip still installs, the CentOS 7 baseline) plus ``musllinux_1_2_<arch>``, written as
   one compressed tag set.
-- Linux with cgo: the binary links against the C library it was built with, so the floor is
-  the build host's glibc (``manylinux_<major>_<minor>_<arch>``). Building with cgo on a host
-  without glibc (musl, or not Linux) is refused: the floor cannot be known.
+- Linux with cgo: the binary links glibc dynamically, so it runs only where glibc is at least
+  as new as the newest symbol version it requires. :func:`built_platform_tag` reads that from
+  the built bundles' ELF headers (``GLIBC_2.34`` -> ``manylinux_2_34_<arch>``, never below
+  2.17), the fact auditwheel reads, so host and cross builds are tagged alike; musllinux is
+  never claimed. A cgo build that links nothing (no package used cgo) is static and keeps
+  the static tags. A dynamic binary without glibc symbol versions (musl) is refused.
+  :func:`platform_tag` alone, without binaries, uses the given floor or the running glibc.
 - macOS: ``macosx_11_0_<arch>``, the oldest release Go 1.23 and later support.
 - Windows: ``win_amd64``, ``win_arm64``, ``win32``.
 - Anything else (``js/wasm``, ``plan9``, the BSDs, ...) has no portable wheel platform: a
@@ -21,8 +25,11 @@ Rules:
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Optional
 
+from hatch_airflow_go.build.elf import read_linkage
 from hatch_airflow_go.errors import ConfigError
 
 # GOARCH -> the machine name used in manylinux/musllinux tags. GOARCH=arm is tagged armv7l:
@@ -42,6 +49,31 @@ MACOS_ARCHES = {"amd64": "x86_64", "arm64": "arm64"}
 WINDOWS_PLATFORMS = {"amd64": "win_amd64", "arm64": "win_arm64", "386": "win32"}
 
 STATIC_MANYLINUX = (2, 17)
+# Libraries every manylinux platform provides (the PEP 599 / auditwheel policy list) and the
+# glibc program interpreters; anything else a bundle links is the installing system's job.
+MANYLINUX_LIBRARIES = frozenset(
+    {
+        "libc.so.6",
+        "libm.so.6",
+        "libdl.so.2",
+        "librt.so.1",
+        "libpthread.so.0",
+        "libresolv.so.2",
+        "libnsl.so.1",
+        "libutil.so.1",
+        "libgcc_s.so.1",
+        "libstdc++.so.6",
+        "libX11.so.6",
+        "libXext.so.6",
+        "libXrender.so.1",
+        "libICE.so.6",
+        "libSM.so.6",
+        "libGL.so.1",
+        "libgobject-2.0.so.0",
+        "libgthread-2.0.so.0",
+        "libglib-2.0.so.0",
+    }
+)
 STATIC_MUSLLINUX = (1, 2)
 MACOS_MINIMUM = (11, 0)
 
@@ -108,3 +140,42 @@ def platform_tag(
 def wheel_tag(goos: str, goarch: str, *, cgo: bool, glibc: Optional[tuple[int, int]] = None) -> str:
     """The full wheel tag: ``py3-none-<platform>``."""
     return f"py3-none-{platform_tag(goos, goarch, cgo=cgo, glibc=glibc)}"
+
+
+def built_platform_tag(
+    goos: str, goarch: str, *, cgo: bool, binaries: Sequence[Path]
+) -> tuple[str, list[str]]:
+    """The platform tag for bundles already built, and warnings about what they link.
+
+    Only Linux cgo builds look at the binaries (see the module docstring); every other build
+    gets :func:`platform_tag`'s answer.
+    """
+    if goos != "linux" or not cgo:
+        return platform_tag(goos, goarch, cgo=cgo), []
+    floor: Optional[tuple[int, int]] = None
+    warnings: list[str] = []
+    for binary in binaries:
+        linkage = read_linkage(binary)
+        if not linkage.dynamic:
+            continue
+        if linkage.glibc is None:
+            libc = (
+                "musl" if "musl" in (linkage.interpreter or "") else "a C library other than glibc"
+            )
+            raise ConfigError(
+                f"bundle {binary.name}: cgo build for {goos}/{goarch} links {libc} "
+                f"dynamically (interpreter {linkage.interpreter or 'none'}): no manylinux "
+                "tag fits it",
+                fix="build with cgo = false (static binaries run on every Linux), or build the "
+                "wheel against glibc",
+            )
+        floor = linkage.glibc if floor is None else max(floor, linkage.glibc)
+        for library in linkage.needed:
+            if library not in MANYLINUX_LIBRARIES:
+                warnings.append(
+                    f"{binary.name} links {library}, which manylinux platforms do not promise: "
+                    "the wheel installs where it is missing, and the bundle then fails to start"
+                )
+    if floor is None:
+        return platform_tag(goos, goarch, cgo=False), warnings  # nothing linked libc: static
+    return platform_tag(goos, goarch, cgo=True, glibc=max(floor, STATIC_MANYLINUX)), warnings

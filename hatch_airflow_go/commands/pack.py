@@ -2,7 +2,8 @@
 
 Two modes, with upstream's flags and rules: from a Go package (build, introspect, pack) or,
 with ``--executable``, from a pre-built binary. Everything after ``--`` goes to ``go build``
-verbatim.
+verbatim, and ``go build`` runs in the caller's environment as upstream's packer runs it:
+CGO_ENABLED, GOTOOLCHAIN and GOFLAGS are left as they are (only GOOS/GOARCH are set).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 from hatch_airflow_go import log
+from hatch_airflow_go.build.config import schema_version_problem
 from hatch_airflow_go.build.pipeline import (
     REPRODUCIBLE_FLAGS,
     BuiltBundle,
@@ -68,6 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "upstream writes, even for dag ids Airflow's reader cannot find",
     )
     parser.add_argument(
+        "--supervisor-schema-version",
+        metavar="YYYY-MM-DD",
+        help="the sdk.supervisor_schema_version to write when the SDK reports none "
+        "(task-sdk 1.3 accepts 2026-06-16); without it such a bundle is refused",
+    )
+    parser.add_argument(
         "--reproducible",
         action="store_true",
         help=f"add {' '.join(REPRODUCIBLE_FLAGS)} to the go build flags",
@@ -91,6 +99,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _pack(args: argparse.Namespace) -> BuiltBundle:
     flags: list[str] = list(args.passthrough)
+    schema = args.supervisor_schema_version
+    problem = None if schema is None else schema_version_problem(schema)
+    if problem is not None:
+        raise UsageError(
+            f"--supervisor-schema-version {schema!r} {problem}",
+            fix="give it as YYYY-MM-DD, e.g. --supervisor-schema-version 2026-06-16",
+        )
     if args.executable is not None:
         if args.source is None:
             raise UsageError("--executable requires --source", fix="add --source path/to/main.go")
@@ -108,6 +123,7 @@ def _pack(args: argparse.Namespace) -> BuiltBundle:
             metadata_file=args.metadata,
             exact_upstream=args.exact_upstream,
             introspect_timeout=args.introspect_timeout,
+            supervisor_schema_version=schema,
         )
     if args.reproducible:
         flags = [*REPRODUCIBLE_FLAGS, *flags]
@@ -120,6 +136,9 @@ def _pack(args: argparse.Namespace) -> BuiltBundle:
         goos=args.goos,
         goarch=args.goarch,
         build_flags=tuple(flags),
+        cgo=None,  # CGO_ENABLED as the caller has it, like upstream's packer
+        pinned_env=False,  # nor GOTOOLCHAIN=local / -mod=vendor: upstream sets neither
+        supervisor_schema_version=schema,
         metadata_file=args.metadata,
         exact_upstream=args.exact_upstream,
         go=args.go,

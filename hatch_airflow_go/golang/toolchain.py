@@ -10,10 +10,11 @@ Search order (first hit wins):
 4. otherwise a :class:`ToolchainError` saying what was found where, and how to get a Go.
 
 "New enough" compares against the ``go`` line only. A ``toolchain`` line is a preference
-for the go command's automatic download, which we switch off (``GOTOOLCHAIN=local``, so
-that builds never fetch a compiler behind the user's back); a toolchain older than the
-preference still builds the module correctly. A user who sets ``GOTOOLCHAIN`` themselves
-keeps their choice, and then any go on PATH is accepted since it can switch by itself.
+for the go command's automatic download, which the hook switches off (``GOTOOLCHAIN=local``,
+so that builds never fetch a compiler behind the user's back); a toolchain older than the
+preference still builds the module correctly. ``pack`` leaves GOTOOLCHAIN as the caller has
+it, as upstream's packer does. A user who sets ``GOTOOLCHAIN`` themselves keeps their
+choice, and then any go on PATH is accepted since it can switch by itself.
 """
 
 from __future__ import annotations
@@ -69,23 +70,30 @@ class GoToolchain:
         *,
         goos: Optional[str] = None,
         goarch: Optional[str] = None,
-        cgo: bool = False,
+        cgo: Optional[bool] = False,
         module_dir: Optional[Path] = None,
         extra: Mapping[str, str] = {},
+        pinned: bool = True,
     ) -> dict[str, str]:
         """The complete environment for a go subprocess (``os.environ`` plus our settings).
 
+        ``cgo`` sets ``CGO_ENABLED`` to 1 or 0; ``None`` leaves it as the caller has it (unset:
+        Go's own default, 1 for a native build where a C compiler is found). ``pinned`` adds
+        the hook's pins: ``GOTOOLCHAIN=local`` unless the caller set one, and ``-mod=vendor``
+        when ``vendor/modules.txt`` exists and GOFLAGS names no ``-mod``. ``pinned=False`` with
+        ``cgo=None`` is the caller's environment unchanged but for GOOS/GOARCH (and the cache
+        fallbacks below), which is how upstream's packer runs ``go build``.
         ``extra`` is applied last, so a bundle's own ``env`` setting wins over everything.
         """
         env = dict(os.environ)
-        env.setdefault("GOTOOLCHAIN", "local")
-        env["CGO_ENABLED"] = "1" if cgo else "0"
+        if pinned:
+            env.setdefault("GOTOOLCHAIN", "local")
+        if cgo is not None:
+            env["CGO_ENABLED"] = "1" if cgo else "0"
         flags = env.get("GOFLAGS", "").split()
         vendored = module_dir is not None and (module_dir / "vendor" / "modules.txt").is_file()
-        if vendored and not any(flag.startswith(("-mod=", "--mod=")) for flag in flags):
-            flags.append("-mod=vendor")
-        if flags:
-            env["GOFLAGS"] = " ".join(flags)
+        if pinned and vendored and not any(flag.startswith(("-mod=", "--mod=")) for flag in flags):
+            env["GOFLAGS"] = " ".join([*flags, "-mod=vendor"])
         if goos:
             env["GOOS"] = goos
         if goarch:
