@@ -3,9 +3,10 @@
 Exit codes: 0 success, 1 findings or a failure the user must act on, 2 usage errors
 (argparse's own convention), 141 when the reader of standard output went away (``| head``):
 the status a shell reports for git or grep killed by SIGPIPE (128 + 13), with nothing
-printed. An :class:`AirflowGoError`, an OSError, running out of memory and even a bug all
-become one message on stderr, never a traceback (``HATCH_AIRFLOW_GO_TRACEBACK=1`` shows the
-traceback of a bug).
+printed. SIGTERM, SIGHUP and SIGINT stop a command cleanly, with 128 + the signal's number
+(:mod:`hatch_airflow_go.signals`). An :class:`AirflowGoError`, an OSError, running out of
+memory and even a bug all become one message on stderr, never a traceback
+(``HATCH_AIRFLOW_GO_TRACEBACK=1`` shows the traceback of a bug).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Optional, TextIO
 
-from hatch_airflow_go import __version__, commands, log
+from hatch_airflow_go import __version__, commands, log, signals
 from hatch_airflow_go.errors import AirflowGoError
 
 PROG = "hatch-airflow-go"
@@ -169,19 +170,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _escape_unencodable(sys.stdout)
     _escape_unencodable(sys.stderr)
     arguments = list(sys.argv[1:] if argv is None else argv)
-    requested = _requested_module(arguments)
-    parser = build_parser(only=requested)
-    takes_passthrough = requested in command_module_names() and getattr(
-        importlib.import_module(f"{commands.__name__}.{requested}"), "PASSTHROUGH", False
-    )
-    args = _parse(parser, arguments, passthrough=takes_passthrough)
+    try:
+        requested = _requested_module(arguments)
+        parser = build_parser(only=requested)
+        takes_passthrough = requested in command_module_names() and getattr(
+            importlib.import_module(f"{commands.__name__}.{requested}"), "PASSTHROUGH", False
+        )
+        args = _parse(parser, arguments, passthrough=takes_passthrough)
+    except KeyboardInterrupt:  # Ctrl-C while the command's modules load: nothing ran yet
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     if args.verbose:
         log.set_verbose(True)
     stdout = sys.stdout
     sys.stdout = _GuardedOutput(stdout)
     try:
-        result: int = args.run(args)
-        sys.stdout.flush()
+        # SIGTERM/SIGHUP/SIGINT unwind like Ctrl-C: children killed, temporary files removed.
+        with signals.stop_cleanly():
+            result: int = args.run(args)
+            sys.stdout.flush()
     except _StdoutFailed as failed:
         _discard_stdout(stdout)
         if isinstance(failed.error, BrokenPipeError):
@@ -191,6 +198,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except AirflowGoError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except signals.Terminated as stop:
+        print(
+            f"{PROG}: stopped by {stop.signal_name}: its processes were killed and its "
+            "temporary files removed",
+            file=sys.stderr,
+        )
+        return stop.exit_status  # 128 + the signal's number, as a shell reports it
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -20,14 +20,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-from hatch_airflow_go import log
+from hatch_airflow_go import log, signals, tempfiles
 from hatch_airflow_go.build.config import (
     PLUGIN_NAME,
     Settings,
@@ -108,23 +107,31 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         log.set_sink(self._display)
         try:
-            if self.target_name == "sdist":
-                self._check_sdist()
-            elif self.target_name == "wheel":
-                self._build_wheel(version, build_data)
-            else:
-                self.app.display_warning(
-                    f"[{PLUGIN_NAME}] does nothing for the {self.target_name!r} target"
-                )
+            # SIGTERM/SIGHUP/SIGINT kill our processes and remove our files first.
+            with signals.stop_cleanly():
+                if self.target_name == "sdist":
+                    self._check_sdist()
+                elif self.target_name == "wheel":
+                    self._build_wheel(version, build_data)
+                else:
+                    self.app.display_warning(
+                        f"[{PLUGIN_NAME}] does nothing for the {self.target_name!r} target"
+                    )
         except AirflowGoError as error:
             self._abort(error)
+        except signals.Terminated as stop:
+            signals.resend(stop.signum)  # then end as the signal would have ended the build
+            raise
         finally:
             log.set_sink(None)
+        # While hatchling writes the wheel from our folder, a signal still cleans up first.
+        signals.exit_cleanly()
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+            tempfiles.discard(self._workdir)
             self._workdir = None
+        signals.restore()
 
     # -- output -----------------------------------------------------------------------------
     def _display(self, level: str, message: str) -> None:
@@ -137,7 +144,7 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
 
     def _abort(self, error: AirflowGoError) -> NoReturn:
         if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+            tempfiles.discard(self._workdir)
             self._workdir = None
         self.app.display_error(f"[{PLUGIN_NAME}] error: {error}")
         raise SystemExit(1)
@@ -153,7 +160,8 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         from hatch_airflow_go.build.pipeline import pack_bundles
 
         self._check_gomod(settings)
-        self._workdir = Path(tempfile.mkdtemp(prefix="hatch-airflow-go-"))
+        # Tracked and named with this run's tag: removed on a signal, swept after a kill.
+        self._workdir = tempfiles.make_directory(tempfiles.system_temp_dir(), "hatch-airflow-go-")
         specs = settings.bundle_specs(self.project_root, self._workdir / "bundles")
         built = pack_bundles(specs, cache_dir=settings.cache_dir())
         for bundle in built:

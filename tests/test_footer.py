@@ -7,6 +7,8 @@ import os
 import stat
 import struct
 import subprocess
+import sys
+import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -444,3 +446,119 @@ def test_failed_write_leaves_old_output_or_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == (
         ["bundle", "exe"] if had_output else ["exe"]
     )
+
+
+def test_no_temporary_name_appears_beside_the_output_while_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundle is written to an unnamed file (O_TMPFILE): a kill at any moment of the
+    write leaves nothing, since the kernel frees the file with the process."""
+    if not (hasattr(os, "O_TMPFILE") and Path("/proc/self/fd").is_dir()):
+        pytest.skip("no O_TMPFILE here: the named fallback is tested below")
+    exe = _write(tmp_path / "exe", os.urandom(3 * footer.CHUNK_SIZE + 100))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    seen: list[list[str]] = []
+    real = footer._write_all
+
+    def write_all(fd: int, data: memoryview) -> None:
+        seen.append(sorted(p.name for p in out_dir.iterdir()))
+        real(fd, data)
+
+    monkeypatch.setattr(footer, "_write_all", write_all)
+    footer.write_bundle(exe, WORKED_SOURCE, WORKED_MANIFEST, out_dir / "bundle")
+    assert len(seen) > 3
+    assert all(names == [] for names in seen), seen
+    assert sorted(p.name for p in out_dir.iterdir()) == ["bundle"]
+    footer.read_bundle(out_dir / "bundle")  # complete: the trailer and the hash check out
+
+
+def test_without_unnamed_files_the_temporary_file_carries_its_owner_and_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hatch_airflow_go import tempfiles
+
+    monkeypatch.setattr(tempfiles, "_unnamed_files_work", lambda: False)
+    exe = _write(tmp_path / "exe", os.urandom(3 * footer.CHUNK_SIZE + 100))
+    out = tmp_path / "bundle"
+    names: list[str] = []
+    real = footer._write_all
+
+    def write_all(fd: int, data: memoryview) -> None:
+        names.extend(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp"))
+        real(fd, data)
+
+    monkeypatch.setattr(footer, "_write_all", _fail_after(footer.CHUNK_SIZE, KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        footer.write_bundle(exe, WORKED_SOURCE, WORKED_MANIFEST, out)
+    assert _leftovers(tmp_path) == []
+    monkeypatch.setattr(footer, "_write_all", write_all)
+    footer.write_bundle(exe, WORKED_SOURCE, WORKED_MANIFEST, out)
+    assert names, "no named temporary file was used"
+    assert all(
+        name.startswith(f".bundle.{tempfiles.owner_tag()}-") and name.endswith(".tmp")
+        for name in names
+    ), names
+    assert _leftovers(tmp_path) == []
+    assert tempfiles.tracked() == []
+
+
+def test_the_next_write_removes_a_temporary_file_a_killed_run_left(tmp_path: Path) -> None:
+    from hatch_airflow_go import tempfiles
+
+    pid, start, namespace = tempfiles.owner_tag().split("-")
+    killed_run = tmp_path / f".bundle.{pid}-{int(start) + 1}-{namespace}-0badc0de.tmp"
+    killed_run.write_bytes(b"half a bundle")
+    not_ours = tmp_path / ".bundle.abc123_x.tmp"
+    not_ours.write_bytes(b"someone else's")
+    exe = _write(tmp_path / "exe", WORKED_BINARY)
+    footer.write_bundle(exe, WORKED_SOURCE, WORKED_MANIFEST, tmp_path / "bundle")
+    assert not killed_run.exists()
+    assert _leftovers(tmp_path) == [not_ours.name]
+
+
+# A writer whose every 1 MiB chunk takes 50 ms, so that the test can kill it mid-write.
+_SLOW_WRITER = """
+import sys, time
+from hatch_airflow_go.format import footer
+real = footer._write_all
+def slow(fd, data):
+    time.sleep(0.05)
+    real(fd, data)
+footer._write_all = slow
+footer.write_bundle(sys.argv[1], b"src", b"manifest", sys.argv[2])
+"""
+
+
+def _writing_into(pid: int, directory: Path) -> bool:
+    """Whether process ``pid`` has a file open in ``directory`` (named or unnamed)."""
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        targets = [os.readlink(fd) for fd in fds.iterdir()]
+    except OSError:
+        return False
+    return any(target.startswith(f"{directory}/") for target in targets)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/PID/fd")
+def test_a_writer_killed_with_sigkill_leaves_no_temporary_file(tmp_path: Path) -> None:
+    exe = _write(tmp_path / "exe", os.urandom(8 * footer.CHUNK_SIZE))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    _write(out_dir / "bundle", b"the previous bundle")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITER, str(exe), str(out_dir / "bundle")]
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not _writing_into(writer.pid, out_dir):
+            assert writer.poll() is None, "the writer ended before it was caught writing"
+            assert time.monotonic() < deadline, "the writer never started writing"
+            time.sleep(0.002)
+        time.sleep(0.1)  # well inside the ~0.4 s the write takes
+        writer.kill()
+    finally:
+        writer.wait()
+    assert writer.returncode == -9
+    assert sorted(p.name for p in out_dir.iterdir()) == ["bundle"]
+    assert (out_dir / "bundle").read_bytes() == b"the previous bundle"

@@ -365,3 +365,50 @@ def test_listing_without_sdk_version_is_completed_from_bundle_metadata(tmp_path:
     manifest = introspect(script, timeout=10)
     assert manifest.dags == {"d": ["t"]}
     assert manifest.sdk.version == "v0.0.7"
+
+
+def test_descendants_that_left_the_group_are_killed_too(gobundles: GoBundleBuilder) -> None:
+    # The fixture starts a setsid'd copy of itself and a double-forked daemon before it
+    # answers: a process-group kill reaches neither, the run's mark reaches both.
+    binary = gobundles.path("escaper")
+    manifest = introspect(binary)
+    assert list(manifest.dags) == ["escaper_dag"]
+    assert_no_survivors(binary)
+
+
+def _many_dags_answer(tmp_path: Path, dags: int) -> Path:
+    """A stand-in binary that answers only `--airflow-metadata`, with ``dags`` dags of YAML:
+    valid, under the 1 MiB bound, and slow for PyYAML's pure-Python loader."""
+    lines = [
+        'airflow_bundle_metadata_version: "1.0"',
+        'sdk: {language: go, version: v0.1.0, supervisor_schema_version: "2026-06-16"}',
+        "dags:",
+        *(f"  d{i}: {{tasks: [t]}}" for i in range(dags)),
+    ]
+    answer = tmp_path / "answer.yaml"
+    answer.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = tmp_path / "many-dags"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$*" = "--airflow-metadata" ]; then exec cat {answer}; fi\n'
+        'echo "flag provided but not defined: -format" >&2\n'
+        "exit 2\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_the_timeout_bounds_reading_the_answer_too(tmp_path: Path) -> None:
+    binary = _many_dags_answer(tmp_path, 45_000)
+    size = (tmp_path / "answer.yaml").stat().st_size
+    assert size < 1024 * 1024
+    started = time.monotonic()
+    error = _error(binary, timeout=1.5)
+    elapsed = time.monotonic() - started
+    assert f"its {size:,}-byte answer to `--airflow-metadata` could not be read" in error.problem
+    assert elapsed < 1.5 + 2.0, f"reading went on for {elapsed:.1f} s past a 1.5 s timeout"
+
+
+def test_a_small_answer_is_read_well_within_the_timeout(tmp_path: Path) -> None:
+    manifest = introspect(_many_dags_answer(tmp_path, 50), timeout=5.0)
+    assert len(manifest.dags) == 50

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -12,8 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from hatch_airflow_go import signals, tempfiles
 from hatch_airflow_go.golang.toolchain import _run_bounded
-from hatch_airflow_go.process import exit_status, has_exited, kill_group, new_session, wait_exited
+from hatch_airflow_go.process import (
+    MARK_VARIABLE,
+    exit_status,
+    has_exited,
+    kill_group,
+    kill_marked,
+    mark,
+    new_session,
+    wait_exited,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists() or not hasattr(os, "waitid"),
@@ -212,3 +224,129 @@ def test_go_timeout_kills_the_whole_group(tmp_path: Path) -> None:
     assert time.monotonic() - began < 15.0
     grandchild = int(pid_file.read_text())
     assert wait_until(lambda: proc_state(grandchild) in ("", "Z"))
+
+
+# A child that starts `sleep 300` in a session of its own, out of reach of a group kill,
+# prints its pid and exits: the sleeper is handed to init, as a daemon's double fork does.
+ESCAPER = (
+    "import subprocess, sys\n"
+    "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+    "print(child.pid, flush=True)\n"
+)
+
+
+def _escape(env: dict[str, str], started: list[subprocess.Popen[bytes]]) -> int:
+    child = subprocess.Popen(
+        [sys.executable, "-c", ESCAPER], env=env, stdout=subprocess.PIPE, **new_session()
+    )
+    started.append(child)
+    assert child.stdout is not None
+    escaped = int(child.stdout.readline())
+    wait_exited(child, 10.0)
+    kill_group(child)
+    child.wait()
+    return escaped
+
+
+def _alive(pid: int) -> bool:
+    return proc_state(pid) not in ("", "Z")
+
+
+def _owner_parts() -> tuple[str, str, str]:
+    pid, start, namespace = tempfiles.owner_tag().split("-")
+    return pid, start, namespace
+
+
+def test_kill_marked_reaches_a_descendant_that_left_the_group(
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    env = dict(os.environ)
+    token = mark(env)
+    assert env[MARK_VARIABLE] == token
+    assert token.startswith(f"{tempfiles.owner_tag()}-")
+    escaped = _escape(env, started)
+    try:
+        assert _alive(escaped), "the group kill should not reach a setsid'd grandchild"
+        assert escaped in kill_marked(token)
+        assert wait_until(lambda: not _alive(escaped))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(escaped, signal.SIGKILL)
+
+
+def test_kill_marked_spares_other_runs_and_kills_what_dead_runs_left(
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    pid, start, namespace = _owner_parts()
+    envs = {
+        "this": dict(os.environ),
+        "other run": dict(os.environ),
+        "dead run": {**os.environ, MARK_VARIABLE: f"{pid}-{int(start) + 1}-{namespace}-7"},
+        "other namespace": {**os.environ, MARK_VARIABLE: f"{pid}-{start}-{int(namespace) + 1}-7"},
+    }
+    token = mark(envs["this"])
+    mark(envs["other run"])
+    pids = {name: _escape(env, started) for name, env in envs.items()}
+    try:
+        killed = kill_marked(token)
+        assert sorted(killed) == sorted([pids["this"], pids["dead run"]])
+        assert wait_until(lambda: not _alive(pids["this"]) and not _alive(pids["dead run"]))
+        assert _alive(pids["other run"])
+        assert _alive(pids["other namespace"])
+    finally:
+        for escaped in pids.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(escaped, signal.SIGKILL)
+
+
+# Run in a process of its own: kill_children() kills every child of the calling process,
+# and pytest's may have others.
+KILL_CHILDREN = """
+import json, subprocess, sys, time
+from hatch_airflow_go.process import kill_children, new_session
+children = [
+    subprocess.Popen([sys.executable, "-c", sys.argv[1]], stdout=subprocess.PIPE, **new_session())
+    for _ in range(2)
+]
+grandchildren = [int(child.stdout.readline()) for child in children]
+killed = kill_children()
+def state(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return ""
+unreaped = [state(child.pid) for child in children]
+codes = [child.wait() for child in children]
+print(json.dumps({"children": [c.pid for c in children], "grandchildren": grandchildren,
+                  "killed": killed, "unreaped": unreaped, "codes": codes}))
+"""
+
+
+def test_kill_children_kills_every_childs_group_and_leaves_them_unreaped() -> None:
+    parent = PARENT_OF_SLEEPER.replace("sys.argv[1:]", "[]")
+    result = subprocess.run(
+        [sys.executable, "-c", KILL_CHILDREN, parent],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    report = json.loads(result.stdout)
+    assert sorted(report["killed"]) == sorted(report["children"])
+    assert report["unreaped"] == ["Z", "Z"]  # dead, and left for their owner to reap
+    assert report["codes"] == [-signal.SIGKILL] * 2
+    # Each child's group went with it: the grandchildren are dead too.
+    assert wait_until(lambda: not any(_alive(pid) for pid in report["grandchildren"]))
+
+
+def test_no_child_starts_once_the_program_is_stopping() -> None:
+    signals.stop_starting(signal.SIGTERM)
+    try:
+        with pytest.raises(signals.Terminated) as stopped:
+            subprocess.Popen(["true"], **new_session())
+        assert stopped.value.signum == signal.SIGTERM
+        assert stopped.value.exit_status == 143
+    finally:
+        signals.allow_starting()
+    child = subprocess.Popen(["true"], **new_session())
+    assert child.wait() == 0

@@ -374,3 +374,23 @@ def test_rendered_manifest_parses_back() -> None:
 def test_lone_surrogate_is_refused() -> None:
     with pytest.raises(ManifestError, match="lone surrogate"):
         render_v1(manifest({"bad\ud800": ["t"]}))
+
+
+def test_a_manifest_over_the_reading_bound_is_refused_before_it_is_read_back() -> None:
+    """20,000 dags of four tasks fit an 809 KB introspection answer but render to 1.45 MB:
+    our readers refuse such a bundle, and reading it back alone took 6 s."""
+    import time
+
+    from hatch_airflow_go.format.manifest import MAX_MANIFEST_BYTES
+
+    dags = {f"d{i}": ["t0", "t1", "t2", "t3"] for i in range(20_000)}
+    manifest = Manifest(sdk=SdkInfo("go", "v0.1.0", "2026-06-16"), dags=dags, source="main.go")
+    started = time.monotonic()
+    with pytest.raises(ManifestError) as caught:
+        render_v1(manifest)
+    assert time.monotonic() - started < 2.0
+    assert "the manifest of these 20,000 dags renders to 1,449," in caught.value.problem
+    assert f"over the {MAX_MANIFEST_BYTES:,}-byte limit" in caught.value.problem
+    assert caught.value.fix == "split the DAGs over several bundles, one Go main package each"
+    fewer = Manifest(sdk=manifest.sdk, dags=dict(list(dags.items())[:100]), source="main.go")
+    assert len(render_v1(fewer).data) < MAX_MANIFEST_BYTES

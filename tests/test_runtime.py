@@ -364,3 +364,28 @@ def test_log_flood_is_bounded_in_time_and_memory(packed: BundlePacker, runs: Run
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 200 * 1024, f"peak memory grew by {grown_kib} KiB"
     assert len(result.error().summary()) < 10_000
+
+
+def test_descendants_that_left_the_group_are_killed_after_a_smoke_test(
+    gobundles: GoBundleBuilder, tmp_path: Path, runs: Runs
+) -> None:
+    # Packed by hand (no introspection, which kills them too): the smoke test's own cleanup
+    # must reach the setsid'd copy and the double-forked daemon the fixture starts.
+    from hatch_airflow_go.format.footer import write_bundle
+    from hatch_airflow_go.format.manifest import Manifest, SdkInfo, render_v1
+    from tests.conftest import GOBUNDLES
+
+    manifest = Manifest(
+        sdk=SdkInfo("go", "v0.1.0", "2026-06-16"),
+        dags={"escaper_dag": ["extract"]},
+        source="main.go",
+    )
+    bundle = write_bundle(
+        gobundles.path("escaper"),
+        (GOBUNDLES / "escaper" / "main.go").read_bytes(),
+        render_v1(manifest).data,
+        tmp_path / "escaper",
+    ).path
+    result = runs.smoke(bundle)
+    assert result.ok, result.problems
+    # `runs` then checks that no process of the bundle is left.

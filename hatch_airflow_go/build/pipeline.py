@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
-from hatch_airflow_go import __version__, log
+from hatch_airflow_go import __version__, log, tempfiles
 from hatch_airflow_go.build.config import schema_version_problem
 from hatch_airflow_go.errors import (
     AirflowGoError,
@@ -40,6 +39,7 @@ from hatch_airflow_go.format.manifest import (
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.introspect import introspect
 from hatch_airflow_go.golang.toolchain import GoToolchain, cache_root, find_go
+from hatch_airflow_go.process import sweep_leftovers
 
 # What the hatch hook adds so that two builds of one tree give the same bytes wherever the
 # checkout lives. The CLI's `pack` passes flags verbatim, as upstream's packer does.
@@ -221,15 +221,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
     """Write a cache index file; any failure just leaves the index unwritten."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        tempfiles.write_bytes(path, data)
     except OSError:
         return  # an unwritable cache costs speed, never a failed build
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    except OSError:
-        Path(temp).unlink(missing_ok=True)
 
 
 def _c_compiler(env: Mapping[str, str], goos: str) -> list[str]:
@@ -438,6 +432,10 @@ class _Job:
         return _sha256_bytes(json.dumps(material, sort_keys=True).encode()), stats
 
     def go_build(self, out: Path, env: Mapping[str, str]) -> None:
+        # go's own work folder goes inside our scratch folder: a go killed with us (a signal)
+        # leaves it there, to be removed with the rest, or swept by the next run.
+        if "GOTMPDIR" not in env:
+            env = {**env, "GOTMPDIR": str(out.parent)}
         self.toolchain.run(
             ["build", *self.spec.build_flags, "-o", str(out), self.spec.package],
             cwd=self.module_dir,
@@ -574,23 +572,13 @@ def _render(
 
 
 def _install_copy(built: Path, output: Path) -> None:
-    """Copy a finished bundle onto ``output`` atomically, keeping it executable."""
+    """Copy a finished bundle onto ``output`` atomically, keeping it executable (an unnamed
+    file linked in when complete: nothing is left beside ``output``, even after a kill)."""
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+        tempfiles.copy_file(built, output, mode=0o755)
     except OSError as error:
         raise _cannot_write(output, error) from error
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        shutil.copyfile(built, temp)
-        temp.chmod(0o755)
-        os.replace(temp, output)
-    except BaseException as error:
-        temp.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise _cannot_write(output, error) from error
-        raise
 
 
 def _cannot_write(output: Path, error: OSError) -> PackError:
@@ -630,7 +618,8 @@ def _cache_store(entry: Path, bundle: Path, record: Mapping[str, Any]) -> None:
     parent = entry.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".store-", dir=parent))
+        # Named with this run's tag: the next store sweeps one a killed run left.
+        staging = tempfiles.make_directory(parent, ".store-")
     except OSError:
         return  # an unwritable cache costs speed, never a failed build
     try:
@@ -639,8 +628,11 @@ def _cache_store(entry: Path, bundle: Path, record: Mapping[str, Any]) -> None:
         (staging / "record.json").write_text(json.dumps(dict(record), indent=1), encoding="utf-8")
         shutil.rmtree(entry, ignore_errors=True)
         os.replace(staging, entry)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # caching is an optimisation only
+        tempfiles.untrack(staging)
+    except BaseException as error:
+        tempfiles.discard(staging)
+        if not isinstance(error, OSError):
+            raise  # caching is an optimisation only: an OSError just leaves it uncached
 
 
 def _name_the_bundle(
@@ -665,6 +657,7 @@ def pack_bundle(spec: BundleSpec, *, cache_dir: Optional[Path] = None) -> BuiltB
 
     Every error names the bundle; a failed build leaves the output as it was.
     """
+    sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
     context: dict[str, Path | str] = {}
     try:
         return _pack_bundle(spec, cache_dir, context)
@@ -723,8 +716,7 @@ def _build_and_pack(
     build starts, as upstream's packer does.
     """
     spec = job.spec
-    with tempfile.TemporaryDirectory(prefix="hatch-airflow-go-") as work:
-        workdir = Path(work)
+    with tempfiles.scratch_directory() as workdir:
         context["workdir"] = workdir
         binary = workdir / "bundle"
         early = job.early_output() if source is None else None
@@ -876,6 +868,7 @@ def pack_executable(
 ) -> BuiltBundle:
     """Pack a pre-built binary (upstream's ``--executable`` mode): no build, no cache."""
     started = time.perf_counter()
+    sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
     for path, what in ((executable, "executable"), (source, "source file")):
         if not path.is_file():
             raise PackError(f"the {what} does not exist", path=path, fix=f"pass an existing {what}")

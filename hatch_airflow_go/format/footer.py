@@ -10,18 +10,17 @@ Hashing streams in 1 MiB chunks, so memory stays constant whatever the binary's 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
 import stat
 import struct
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from hatch_airflow_go import tempfiles
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BundleError,
@@ -487,20 +486,6 @@ def _copy_and_hash(src: int, dst: int) -> tuple[bytes, int]:
     return digest.digest(), total
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable; some platforms cannot open a directory, which is fine."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_bundle(
     executable: PathLike,
     source: bytes,
@@ -511,9 +496,11 @@ def write_bundle(
 ) -> WrittenBundle:
     """Pack ``executable`` + ``source`` + ``manifest`` + trailer into ``output``, atomically.
 
-    The bundle is assembled in a temporary file beside ``output`` and renamed onto it only
-    when complete and synced; on any failure (or an interrupt) the temporary file is removed,
-    so ``output`` is either the old file or the new bundle, never a partial one.
+    The bundle is assembled in an unnamed file in ``output``'s folder (a named, tracked one
+    where the system has no unnamed files; see :class:`tempfiles.AtomicFile`) and linked or
+    renamed onto ``output`` only when complete and synced. ``output`` is either the old file
+    or the new bundle, never a partial one, and no temporary file is left: not on a failure,
+    not on a signal, and (on Linux) not even when the process is killed.
     """
     exe = Path(executable)
     out = Path(output)
@@ -524,49 +511,35 @@ def write_bundle(
         directory = out.parent
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            tmp_fd, tmp_name = tempfile.mkstemp(
-                prefix=f".{out.name}.", suffix=".tmp", dir=directory
-            )
+            staged = tempfiles.AtomicFile(out, mode=0o755)
         except OSError as exc:
             raise PackError(
                 f"cannot create a file in {directory}: {exc.strerror or exc}",
                 path=out,
                 fix="choose an output in a folder you can write to",
             ) from None
-        tmp = Path(tmp_name)
         try:
-            os.fchmod(tmp_fd, 0o755)
-            digest, binary_size = _copy_and_hash(src_fd, tmp_fd)
-            if binary_size == 0:
-                raise PackError(
-                    "the executable is empty",
-                    path=exe,
-                    fix="pack the output of a successful `go build`",
-                )
-            trailer = Trailer(len(source), len(manifest), digest).encode()
-            for region in (source, manifest, trailer):
-                _write_all(tmp_fd, memoryview(region))
-            os.fsync(tmp_fd)
-            os.close(tmp_fd)
-            tmp_fd = -1
-            os.replace(tmp, out)
-        except BaseException as exc:
-            if tmp_fd >= 0:
-                os.close(tmp_fd)
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            if isinstance(exc, OSError):
-                space = " (the disk is full)" if exc.errno == errno.ENOSPC else ""
-                raise PackError(
-                    f"writing the bundle failed: {exc.strerror or exc}{space}",
-                    path=out,
-                    fix="free space or fix permissions, then pack again "
-                    "(the old output is untouched)",
-                ) from None
-            raise
+            with staged:
+                digest, binary_size = _copy_and_hash(src_fd, staged.fd)
+                if binary_size == 0:
+                    raise PackError(
+                        "the executable is empty",
+                        path=exe,
+                        fix="pack the output of a successful `go build`",
+                    )
+                trailer = Trailer(len(source), len(manifest), digest).encode()
+                for region in (source, manifest, trailer):
+                    _write_all(staged.fd, memoryview(region))
+                staged.commit(durable=True)
+        except OSError as exc:
+            space = " (the disk is full)" if exc.errno == errno.ENOSPC else ""
+            raise PackError(
+                f"writing the bundle failed: {exc.strerror or exc}{space}",
+                path=out,
+                fix="free space or fix permissions, then pack again (the old output is untouched)",
+            ) from None
     finally:
         os.close(src_fd)
-    _fsync_directory(out.parent)
     size = binary_size + len(source) + len(manifest) + TRAILER_SIZE
     return WrittenBundle(
         path=out,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import yaml
 
 from hatch_airflow_go.errors import ManifestError, PathLike
-from hatch_airflow_go.format import yamlrender
+from hatch_airflow_go.format import deadline, yamlrender
 
 if TYPE_CHECKING:
     import jsonschema
@@ -213,6 +213,9 @@ class _BoundedLoader(yaml.SafeLoader):
         self._weights: dict[int, int] = {}
 
     def compose_node(self, parent: Optional[yaml.Node], index: int) -> Optional[yaml.Node]:
+        late = deadline.overdue()  # the caller's time limit (introspection's timeout)
+        if late is not None:
+            raise _LimitError(late)
         if self.check_event(yaml.AliasEvent):
             node = super().compose_node(parent, index)
             # A node still being composed (a cycle) has no weight yet: it adds itself once.
@@ -877,6 +880,18 @@ def _bug(problem: str) -> ManifestError:
     )
 
 
+def _check_rendered_size(text: str, dags: int) -> None:
+    """Refuse a manifest our own readers would refuse (and reading it back would be slow)."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"the manifest of these {dags:,} dags renders to {size:,} bytes, over the "
+            f"{MAX_MANIFEST_BYTES:,}-byte limit of hatch-airflow-go's readers (verify, inspect, "
+            "scan and the verify-bundles hook would refuse the bundle)",
+            fix="split the DAGs over several bundles, one Go main package each",
+        )
+
+
 def render_v1(manifest: Manifest, *, exact_upstream: bool = False) -> Rendered:
     """Render the V1 manifest with the bytes upstream's packer (yaml.v3, indent 2) writes.
 
@@ -901,6 +916,7 @@ def render_v1(manifest: Manifest, *, exact_upstream: bool = False) -> Rendered:
     if not exact_upstream:
         forced = {dag_id: yamlrender.DOUBLE_QUOTED for dag_id in culprits}
     text = _render(manifest, ids, forced)
+    _check_rendered_size(text, len(ids))
     check = _read_back(text, manifest, ids)
     if check.fixed_error is not None:
         raise _bug(check.fixed_error)
@@ -913,6 +929,7 @@ def render_v1(manifest: Manifest, *, exact_upstream: bool = False) -> Rendered:
         if not exact_upstream:
             forced = {dag_id: yamlrender.DOUBLE_QUOTED for dag_id in culprits}
             text = _render(manifest, ids, forced)
+            _check_rendered_size(text, len(ids))
             check = _read_back(text, manifest, ids)
             if not check.ok:
                 raise _bug(check.parse_error or check.fixed_error or _names(check.lost))

@@ -8,7 +8,11 @@ no DAGs; it is asked only to explain why packing cannot go on.
 
 The binary is user code, so it is run defensively: a scrubbed environment without the
 go-plugin magic cookie (an old bundle must not start serving), stdin closed, a timeout that
-kills its whole process group, and stdout read incrementally up to a bound.
+kills its whole process group, and stdout read incrementally up to a bound. The child carries
+a run mark in its environment, so that what it starts outside its group (``setsid``, a
+double fork) is found and killed after the run too (:func:`process.kill_marked`). One
+budget, the timeout, covers the whole of :func:`introspect`: every run of the binary and the
+reading of its answer.
 """
 
 from __future__ import annotations
@@ -20,14 +24,15 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Optional
 
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import IntrospectionError, ManifestError, PathLike
+from hatch_airflow_go.format.deadline import overdue, time_limit
 from hatch_airflow_go.format.manifest import Manifest, merge_bundle_metadata, parse_introspection
-from hatch_airflow_go.process import has_exited, kill_group, new_session
+from hatch_airflow_go.process import has_exited, kill_group, kill_marked, mark, new_session
 
 # The flags that list DAGs, newest SDK generation first.
 LISTING_FLAGS: tuple[tuple[str, ...], ...] = (
@@ -215,8 +220,12 @@ def run_binary(
     timeout: float = DEFAULT_TIMEOUT,
     max_output: int = DEFAULT_MAX_OUTPUT,
     env: Optional[Mapping[str, str]] = None,
+    deadline: Optional[float] = None,
 ) -> RunResult:
     """Run ``binary args`` once, bounded in time and output, and return what it printed.
+
+    ``deadline`` (``time.monotonic()``) ends the run earlier than ``timeout`` would: the end
+    of a budget that ``timeout`` is the whole of, and that the message names.
 
     Raises IntrospectionError when it cannot be started, does not finish within ``timeout``
     seconds, or prints more than ``max_output`` bytes on stdout; in the last two cases its
@@ -225,6 +234,7 @@ def run_binary(
     path = Path(binary)
     argv = (str(path.absolute()), *args)
     run_env = introspection_environment(env)
+    run_mark = mark(run_env)
     log.debug(log.format_command(argv))
     started = time.monotonic()
     proc = _start(argv, run_env, path)
@@ -234,7 +244,7 @@ def run_binary(
     err = _Drain(proc.stderr, MAX_STDERR, stop_when_full=False)
     out.start()
     err.start()
-    deadline = started + timeout
+    deadline = started + timeout if deadline is None else min(deadline, started + timeout)
     timed_out = False
     try:
         while not has_exited(proc):
@@ -255,6 +265,7 @@ def run_binary(
         # The loop above never reaps the child, so its group id is still ours to kill.
         kill_group(proc)
         proc.wait()
+        kill_marked(run_mark)  # what it started outside its group: setsid, double forks
         for drain in (out, err):
             drain.join(timeout=5.0)
             # A reader still blocked (a daemonised grandchild holds the pipe) keeps its fd:
@@ -286,15 +297,11 @@ def run_binary(
 
 
 def _with_identity(
-    path: Path,
-    manifest: Manifest,
-    timeout: float,
-    max_output: int,
-    env: Optional[Mapping[str, str]],
+    path: Path, manifest: Manifest, run: Callable[[Sequence[str]], RunResult]
 ) -> Manifest:
     """Fill a listing that names no SDK version from ``--bundle-metadata`` (name, version):
     some SDKs that answer ``--dump-bundle-spec`` keep their version there."""
-    identity = run_binary(path, IDENTITY_FLAG, timeout=timeout, max_output=max_output, env=env)
+    identity = run(IDENTITY_FLAG)
     if identity.returncode != 0:
         return manifest  # nothing better to be had: the manifest checks report the gap
     return merge_bundle_metadata(manifest, identity.stdout, path=path)
@@ -328,6 +335,16 @@ def _parse(binary: Path, result: RunResult) -> Manifest:
     try:
         manifest = parse_introspection(result.stdout, flag=result.flags, path=binary)
     except ManifestError as exc:
+        if overdue() is not None:
+            raise IntrospectionError(
+                f"its {len(result.stdout):,}-byte answer to `{result.flags}` could not be read "
+                "within the introspection timeout, and reading was stopped",
+                path=binary,
+                fix="a manifest is a few kilobytes: make the bundle print only its metadata for "
+                "this flag; raise the introspection timeout if it really lists that many DAGs, "
+                "or pass --metadata FILE",
+                detail=log.format_command(result.argv),
+            ) from None
         shown = result.stdout[:120]
         detail = "\n".join(
             part
@@ -359,10 +376,18 @@ def introspect(
 ) -> Manifest:
     """The manifest a built bundle binary reports about itself (``source`` is ``None``).
 
-    ``timeout`` and ``max_output`` bound each run; ``env`` adds variables to the scrubbed
+    ``timeout`` bounds the whole call, every run and the reading of the answer together;
+    ``max_output`` bounds each run's stdout; ``env`` adds variables to the scrubbed
     environment. Raises IntrospectionError naming the binary, the flag and the fix.
     """
     path = Path(binary)
+    deadline = time.monotonic() + timeout
+
+    def run(flags: Sequence[str]) -> RunResult:
+        return run_binary(
+            path, flags, timeout=timeout, max_output=max_output, env=env, deadline=deadline
+        )
+
     if not path.is_file():
         raise IntrospectionError(
             "the binary does not exist" if not path.exists() else "not a regular file",
@@ -371,9 +396,10 @@ def introspect(
         )
     rejections: list[RunResult] = []
     for flags in LISTING_FLAGS:
-        result = run_binary(path, flags, timeout=timeout, max_output=max_output, env=env)
+        result = run(flags)
         if result.returncode == 0:
-            manifest = _parse(path, result)
+            with time_limit(deadline, timeout):
+                manifest = _parse(path, result)
             if not manifest.dags:
                 raise IntrospectionError(
                     "bundle exposes no dags: nothing to pack",
@@ -383,13 +409,13 @@ def introspect(
                 )
             log.debug(f"{path}: `{result.flags}` listed {len(manifest.dags)} dag(s)")
             if not manifest.sdk.version:
-                manifest = _with_identity(path, manifest, timeout, max_output, env)
+                manifest = _with_identity(path, manifest, run)
             return manifest
         if not result.rejected_flag():
             raise _failed(path, result)
         rejections.append(result)
 
-    oldest = run_binary(path, IDENTITY_FLAG, timeout=timeout, max_output=max_output, env=env)
+    oldest = run(IDENTITY_FLAG)
     if oldest.returncode == 0:
         raise IntrospectionError(
             "binary only answers --bundle-metadata: its SDK is too old to list DAGs",

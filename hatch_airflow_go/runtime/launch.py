@@ -5,7 +5,9 @@ Two listeners on 127.0.0.1 (comm and logs), then ``BUNDLE --comm=127.0.0.1:P1
 and ``AIRFLOW__LOGGING__NAMESPACE_LEVELS``, stdout and stderr captured. The bundle must dial
 both within the startup timeout. Everything is bounded: the tail of stdout and stderr, the
 number and length of log lines, and the time of every step. On the way out the bundle's whole
-process group is killed and every socket closed, so nothing outlives the call.
+process group is killed, then every process carrying the run's mark (what the bundle started
+outside its group, with setsid or a double fork; see :func:`process.kill_marked`), and every
+socket closed, so nothing outlives the call.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Optional
 
 from hatch_airflow_go import log
-from hatch_airflow_go.process import exit_status, kill_group, new_session
+from hatch_airflow_go.process import exit_status, kill_group, kill_marked, mark, new_session
 
 OUTPUT_TAIL = 64 * 1024
 MAX_LOG_LINES = 10_000
@@ -193,6 +195,7 @@ def launch(
     listeners: list[socket.socket] = []
     conns: list[socket.socket] = []
     proc: Optional[subprocess.Popen[bytes]] = None
+    run_mark: Optional[str] = None
     tails: list[_OutputTail] = []
     log_reader: Optional[_LogReader] = None
     try:
@@ -206,13 +209,15 @@ def launch(
             f"--logs=127.0.0.1:{ports[1]}",
         ]
         log.debug(log.format_command(argv))
+        run_env = bundle_environment(env)
+        run_mark = mark(run_env)
         try:
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=bundle_environment(env),
+                env=run_env,
                 **new_session(),
             )
         except OSError as error:
@@ -231,6 +236,8 @@ def launch(
     finally:
         if proc is not None:
             _kill_group(proc)
+        if run_mark is not None:
+            kill_marked(run_mark)
         if log_reader is not None:
             # The child is gone, so its end of the logs connection is closed: let the reader
             # drain what is still buffered before the socket is closed under it.
