@@ -63,3 +63,16 @@ def test_verbose_defaults_to_off() -> None:
     from hatch_airflow_go.cli import build_parser
 
     assert build_parser(only="verify").parse_args(["verify", "x"]).verbose is False
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_pack_introspect_timeout_must_be_finite_and_positive(value: str, tmp_path: Path) -> None:
+    from tests.conftest import GOBUNDLES
+
+    out = tmp_path / "b"
+    result = run_cli(
+        "pack", "./gen3", "--introspect-timeout", value, "--output", str(out), cwd=GOBUNDLES
+    )
+    assert result.returncode == 2
+    assert "argument --introspect-timeout:" in result.stderr
+    assert not out.exists()

@@ -217,3 +217,11 @@ def test_new_folder_gets_the_users_umask_not_a_private_mode(tmp_path: Path) -> N
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "p").stat().st_mode) == 0o755
+
+
+@pytest.mark.parametrize("module", ["bad module path", "example.com//x", ".hidden/x", "x/"])
+def test_new_refuses_a_module_path_go_cannot_parse(tmp_path: Path, module: str) -> None:
+    result = run_cli("new", str(tmp_path / "p"), "--module", module)
+    assert result.returncode == 2, result.stderr
+    assert f"{module!r} is not a Go module path go.mod accepts" in result.stderr
+    assert not (tmp_path / "p").exists()

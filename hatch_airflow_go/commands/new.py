@@ -38,6 +38,10 @@ SDK_VERSION = "v0.1.0"
 HOOKS_REPO = "https://github.com/hatch-airflow-go/hatch-airflow-go"
 _NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+# A Go module path as go.mod accepts it: '/'-separated elements of ASCII letters, digits and
+# "-._~", none empty, none starting or ending with a dot.
+_MODULE_ELEMENT = r"[A-Za-z0-9_~+-]([A-Za-z0-9._~+-]*[A-Za-z0-9_~+-])?"
+_MODULE_RE = re.compile(rf"^{_MODULE_ELEMENT}(/{_MODULE_ELEMENT})*$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -261,6 +265,12 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
         raise UsageError(
             f"{bundle!r} is not a valid bundle name",
             fix="use lower-case letters, digits, '-' and '_', starting with a letter",
+        )
+    if not _MODULE_RE.match(module) or len(module) > 1000:
+        raise UsageError(
+            f"{module!r} is not a Go module path go.mod accepts",
+            fix="pass --module example.com/my-dags ('/'-separated parts of letters, digits "
+            "and -._~, no spaces)",
         )
     package = _python_name(name)
     parent = directory.resolve().parent

@@ -22,6 +22,7 @@ from hatch_airflow_go.build.pipeline import (
     pack_bundle,
     pack_executable,
 )
+from hatch_airflow_go.commands._args import positive_seconds
 from hatch_airflow_go.errors import UsageError
 
 NAME = "pack"
@@ -89,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="always run go build")
     parser.add_argument(
         "--introspect-timeout",
-        type=float,
+        type=positive_seconds,
         default=60.0,
         metavar="SECONDS",
         help="how long the binary may take to list its DAGs (default: 60)",
