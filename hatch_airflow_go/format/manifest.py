@@ -20,17 +20,12 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Any, Optional, Union
 
 import yaml
 
 from hatch_airflow_go.errors import ManifestError, PathLike
-from hatch_airflow_go.format import deadline, yamlrender
-
-if TYPE_CHECKING:
-    import jsonschema
+from hatch_airflow_go.format import deadline, schemacheck
 
 SUPPORTED_SCHEMA_VERSION = "2026-06-16"
 """The only ``sdk.supervisor_schema_version`` the released reader (task-sdk 1.3.x) accepts."""
@@ -647,21 +642,6 @@ def merge_bundle_metadata(
 # Checks
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    # Imported here: jsonschema takes ~70 ms to import, and packing never needs it.
-    import jsonschema
-
-    schema_text = (
-        resources.files("hatch_airflow_go.format")
-        .joinpath("airflow-metadata.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    schema = json.loads(schema_text)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
 _EMBEDDED_SHAPES = frozenset({"v1", "v0", "sources-index", "digests", "unknown"})
 
 
@@ -676,8 +656,9 @@ def _instance(manifest: Manifest) -> Mapping[str, Any]:
     return manifest.document()
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    """jsonschema's message with the offending value cut to a readable length."""
+def _schema_message(error: schemacheck.SchemaError) -> str:
+    """The schema's message (jsonschema's words) with the offending value cut to a readable
+    length."""
     message = error.message
     try:
         full = repr(error.instance)
@@ -696,7 +677,7 @@ def schema_problems(manifest: Manifest) -> list[str]:
     """
     problems: list[str] = []
     total = 0
-    for error in _validator().iter_errors(_instance(manifest)):
+    for error in schemacheck.iter_errors(_instance(manifest), schemacheck.manifest_schema()):
         total += 1
         if len(problems) < 50 * MAX_PROBLEMS:  # enough to sort; the rest are only counted
             where = ".".join(_clip(str(part), 40) for part in error.absolute_path)
@@ -799,6 +780,9 @@ def _plain_reads_as(key: str) -> Optional[str]:
 
 
 def _written_plain(key: str) -> bool:
+    # The renderer is imported where it is used: reading a manifest (verify, scan) never is.
+    from hatch_airflow_go.format import yamlrender
+
     return yamlrender.key_style(key, simple=yamlrender.is_simple_key(key)) == yamlrender.PLAIN
 
 
@@ -819,6 +803,8 @@ def _check_text(manifest: Manifest) -> None:
 
 
 def _render(manifest: Manifest, ids: Sequence[str], forced: Mapping[str, str]) -> str:
+    from hatch_airflow_go.format import yamlrender
+
     sdk = [("language", manifest.sdk.language), ("version", manifest.sdk.version)]
     if manifest.sdk.supervisor_schema_version is not None:
         sdk.append(("supervisor_schema_version", manifest.sdk.supervisor_schema_version))
@@ -901,6 +887,8 @@ def render_v1(manifest: Manifest, *, exact_upstream: bool = False) -> Rendered:
     even then; the warning then names the DAGs Airflow will not find. The output is always
     read back; a mismatch that is not explained by ``exact_upstream`` raises ManifestError.
     """
+    from hatch_airflow_go.format import yamlrender
+
     _check_text(manifest)
     # Code point order is UTF-8 byte order, which is what Go's sort.Strings compares.
     ids = sorted(manifest.dags)
