@@ -1,10 +1,12 @@
 """The ``airflow_go`` hatchling build hook: Airflow Go bundles inside the wheel.
 
 Wheel (and editable) builds build every configured bundle through the pipeline (concurrently,
-cached), put them in the wheel's shared data (``share/airflow/executable-bundles/<name>``) or,
-with ``install-dir``, inside a package, and tag the wheel for the bundles' target. sdist builds
-build nothing: they check that the sdist carries everything a wheel build from it needs
-(go.mod, go.sum, vendor/, every Go file the bundles compile).
+cached), put them in the wheel's shared data under a folder of the distribution's own
+(``share/airflow/executable-bundles/<normalized-dist-name>/<name>``, so two projects' bundles of
+one name never overwrite each other) or, with ``install-dir``, inside a package, and tag the
+wheel for the bundles' target. sdist builds build nothing: they check that the sdist carries
+everything a wheel build from it needs (go.mod, go.sum, vendor/, every Go file the bundles
+compile).
 
 Editable installs get the bundles built and installed exactly like a wheel, plus a stamp file
 (``.hatch-airflow-go/<project>.editable.json`` beside them) recording a digest of the Go
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -48,6 +51,16 @@ if TYPE_CHECKING:
     from hatch_airflow_go.build.pipeline import BuiltBundle
 
 SHARED_DATA_DIR = "share/airflow/executable-bundles"
+
+
+def shared_data_dir(project: str) -> str:
+    """Where a distribution's bundles go in the wheel's data scheme: a folder of its own.
+
+    ``SHARED_DATA_DIR/<PEP 503 normalized name>``: two projects that ship a bundle of the same
+    name install distinct files, and uninstalling one leaves the other's. Airflow's scanner
+    walks ``executables_root`` recursively, so ``SHARED_DATA_DIR`` stays the folder to name.
+    """
+    return f"{SHARED_DATA_DIR}/{re.sub(r'[-_.]+', '-', project).lower()}"
 
 
 class AirflowGoBuildHook(BuildHookInterface[Any]):
@@ -217,8 +230,9 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
     ) -> None:
         """Put each file in the wheel: shared data by default, or into ``install-dir``."""
         if settings.install_dir is None:
+            folder = shared_data_dir(self.metadata.name)
             for path, name in files.items():
-                build_data["shared_data"][str(path)] = f"{SHARED_DATA_DIR}/{name}"
+                build_data["shared_data"][str(path)] = f"{folder}/{name}"
             return
         placement = {str(path): f"{settings.install_dir}/{name}" for path, name in files.items()}
         build_data["force_include"].update(placement)
@@ -339,4 +353,4 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         return needed
 
 
-__all__ = ["SHARED_DATA_DIR", "AirflowGoBuildHook"]
+__all__ = ["SHARED_DATA_DIR", "AirflowGoBuildHook", "shared_data_dir"]

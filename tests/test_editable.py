@@ -88,3 +88,22 @@ def test_a_changed_module_is_reported_stale(tmp_path: Path) -> None:
     (root / "main.go").write_text("package main\n\nfunc main() { println() }\n")
     [message] = stale_editable_bundles(tmp_path / "bundles")
     assert "bundles b are stale" in message
+
+
+def test_stamps_in_each_distributions_folder_are_found_from_the_shared_folder(
+    tmp_path: Path,
+) -> None:
+    """The hook puts a distribution's bundles and stamp under ``<shared>/<dist>/``: scanning
+    the shared folder (the executables_root) or the distribution's folder finds its stamp."""
+    one, two = module(tmp_path / "one"), module(tmp_path / "two")
+    shared = tmp_path / "executable-bundles"
+    for name, root in (("one-dist", one), ("two-dist", two)):
+        record = {"module_dir": str(root), "go_inputs": go_inputs_digest(root), "bundles": {}}
+        stamp(shared / name, record, name=name)
+    assert stale_editable_bundles(shared) == []
+    (two / "main.go").write_text("package main\n\nfunc main() { println() }\n")
+    [message] = stale_editable_bundles(shared)
+    assert message.startswith(f"{shared / 'two-dist' / STAMP_DIR / 'two-dist.editable.json'}: ")
+    assert "changed since the editable install" in message
+    assert stale_editable_bundles(shared / "two-dist") == [message]
+    assert stale_editable_bundles(shared / "one-dist") == []

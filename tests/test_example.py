@@ -51,7 +51,7 @@ def test_main_command_shows_tag_bundles_and_dags(
     out = example_run.stdout
     assert f"tags: py3-none-{platform.split('.')[0]}" in out
     for name, dags in EXPECTED_DAGS.items():
-        member = f"acme_dags-1.0.0.data/data/share/airflow/executable-bundles/{name}"
+        member = f"acme_dags-1.0.0.data/data/share/airflow/executable-bundles/acme-dags/{name}"
         assert f"bundle {member}" in out
         for dag_id, tasks in dags.items():
             assert f"dag {dag_id}: {', '.join(tasks)}" in out
@@ -84,9 +84,10 @@ def test_installed_bundles_are_executable_and_found_by_airflow(
     )
     data = Path(sysconfig.get_path("data", vars={"base": str(prefix), "platbase": str(prefix)}))
     root = data / "share" / "airflow" / "executable-bundles"
-    assert sorted(p.name for p in root.iterdir()) == sorted(EXPECTED_DAGS)
+    assert [p.name for p in root.iterdir()] == ["acme-dags"]  # the distribution's own folder
+    assert sorted(p.name for p in (root / "acme-dags").iterdir()) == sorted(EXPECTED_DAGS)
     for name, dags in EXPECTED_DAGS.items():
-        bundle = root / name
+        bundle = root / "acme-dags" / name
         assert bundle.stat().st_mode & stat.S_IXUSR, f"{bundle} lost its executable bit"
         assert os.access(bundle, os.X_OK)
         for dag_id in dags:

@@ -102,7 +102,7 @@ def test_scaffold_builds_a_wheel_with_its_bundle_in_isolation(
     assert "sdist carries the" in result.stdout + result.stderr
     only(tmp_path / "dist", "*.tar.gz")
     wheel = only(tmp_path / "dist", "*.whl")
-    member = f"acme_dags-0.1.0.data/data/{SHARED_DATA_DIR}/nightly"
+    member = f"acme_dags-0.1.0.data/data/{SHARED_DATA_DIR}/acme-dags/nightly"
     with zipfile.ZipFile(wheel) as archive:
         (tmp_path / "nightly").write_bytes(archive.read(member))
     assert dags_of(tmp_path / "nightly") == {"acme_dags_nightly": ["extract", "load"]}

@@ -25,7 +25,7 @@ from hatch_airflow_go.build.config import load_settings
 from hatch_airflow_go.build.editable import STAMP_DIR, stale_editable_bundles
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.manifest import parse_embedded
-from hatch_airflow_go.plugin import SHARED_DATA_DIR
+from hatch_airflow_go.plugin import SHARED_DATA_DIR, shared_data_dir
 from tests.conftest import run_cli
 
 from .conftest import REPO
@@ -83,7 +83,7 @@ def bundle_from_wheel(wheel: Path, name: str, dest: Path) -> Path:
     """Extract one bundle from the wheel's shared data."""
     project = wheel.name.split("-")[0]
     version = wheel.name.split("-")[1]
-    member = f"{project}-{version}.data/data/{SHARED_DATA_DIR}/{name}"
+    member = f"{project}-{version}.data/data/{shared_data_dir(project)}/{name}"
     dest.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(wheel) as archive:
         target = dest / name
@@ -150,7 +150,10 @@ def test_wheel_carries_the_bundle_executable_in_shared_data(
 ) -> None:
     project, wheel, _ = single
     members = wheel_members(wheel)
-    member = members[f"single_bundle-0.1.0.data/data/{SHARED_DATA_DIR}/hello"]
+    # The distribution's own folder, named by its normalized name (issue 11).
+    member = members[
+        "single_bundle-0.1.0.data/data/share/airflow/executable-bundles/single-bundle/hello"
+    ]
     assert (member.external_attr >> 16) & 0o111 == 0o111
     bundle = bundle_from_wheel(wheel, "hello", tmp_path)
     assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
@@ -174,7 +177,7 @@ def test_installed_bundle_is_executable_verified_and_found_by_airflow(
     )
     data = Path(sysconfig.get_path("data", vars={"base": str(prefix), "platbase": str(prefix)}))
     folder = data / SHARED_DATA_DIR
-    bundle = folder / "hello"
+    bundle = folder / "single-bundle" / "hello"
     assert bundle.stat().st_mode & stat.S_IXUSR
     assert os.access(bundle, os.X_OK)
     described = run([str(bundle), "--airflow-metadata"], cwd=tmp_path, env=env)
@@ -189,6 +192,63 @@ def test_installed_bundle_is_executable_verified_and_found_by_airflow(
         pytest.skip(f"tests/airflow_reader.py cannot be imported: {error}")
     try:
         assert find_dag([folder], "fixture_hello") == bundle
+    except InteropUnavailable as error:
+        pytest.skip(f"the released Airflow reader is unavailable: {error}")
+
+
+def _record_paths(site: Path, dist_info: str) -> set[Path]:
+    """The files a distribution's RECORD names (what ``pip uninstall`` deletes), resolved."""
+    lines = (site / dist_info / "RECORD").read_text(encoding="utf-8").splitlines()
+    return {(site / line.split(",")[0]).resolve() for line in lines if line}
+
+
+def test_two_projects_with_a_bundle_of_one_name_install_and_uninstall_apart(
+    single: tuple[Path, Path, str], work: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Issue 11: single-bundle and Twin.Bundle both ship a bundle named `hello`; each lands in
+    its distribution's folder, removing one's files leaves the other's, Airflow finds both."""
+    _, single_wheel, _ = single
+    twin = copy_project("twin", work / "twin")
+    ok(build(twin, env=env))
+    twin_wheel = only(twin / "dist", "*.whl")
+    assert f"twin_bundle-0.1.0.data/data/{SHARED_DATA_DIR}/twin-bundle/hello" in wheel_members(
+        twin_wheel
+    )
+    prefix = tmp_path / "prefix"
+    for wheel in (single_wheel, twin_wheel):
+        pip_install(
+            Path(sys.executable), "--no-deps", "--no-index", "--prefix", str(prefix), str(wheel),
+            env=env,
+        )  # fmt: skip
+    paths = {"base": str(prefix), "platbase": str(prefix)}
+    root = Path(sysconfig.get_path("data", vars=paths)) / SHARED_DATA_DIR
+    site = Path(sysconfig.get_path("platlib", vars=paths))
+    mine, theirs = root / "single-bundle" / "hello", root / "twin-bundle" / "hello"
+    assert dags_of(mine) == {"fixture_hello": ["say_hello", "say_goodbye"]}
+    assert dags_of(theirs) == {"fixture_twin_hello": ["say_hello"]}
+    assert sorted(p.name for p in root.iterdir()) == ["single-bundle", "twin-bundle"]
+    single_files = _record_paths(site, "single_bundle-0.1.0.dist-info")
+    twin_files = _record_paths(site, "twin_bundle-0.1.0.dist-info")
+    assert mine.resolve() in single_files
+    assert theirs.resolve() in twin_files
+    assert not single_files & twin_files
+    scanned = run_cli("scan", str(root))
+    assert scanned.returncode == 0, scanned.stdout
+    assert "2 bundle(s) Airflow would find" in scanned.stdout
+    try:
+        from .airflow_reader import InteropUnavailable, find_dag
+    except ImportError as error:
+        pytest.skip(f"tests/airflow_reader.py cannot be imported: {error}")
+    try:
+        assert find_dag([root], "fixture_hello") == mine
+        assert find_dag([root], "fixture_twin_hello") == theirs
+        # What `pip uninstall twin-bundle` removes: the files its RECORD names.
+        for path in twin_files:
+            path.unlink(missing_ok=True)
+        assert not theirs.exists()
+        assert os.access(mine, os.X_OK)
+        assert find_dag([root], "fixture_hello") == mine
+        assert find_dag([root], "fixture_twin_hello") is None
     except InteropUnavailable as error:
         pytest.skip(f"the released Airflow reader is unavailable: {error}")
 
@@ -512,10 +572,10 @@ def test_editable_install_builds_the_bundles_and_reports_stale_sources(
         env=env,
     )
     folder = Path(ok(scheme).strip()) / SHARED_DATA_DIR
-    bundle = folder / "hello"
+    bundle = folder / "single-bundle" / "hello"
     assert os.access(bundle, os.X_OK)
     assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
-    assert (folder / STAMP_DIR / "single-bundle.editable.json").is_file()
+    assert (folder / "single-bundle" / STAMP_DIR / "single-bundle.editable.json").is_file()
     imported = run(
         [str(python), "-c", "import single_bundle; print(single_bundle.__file__)"],
         cwd=work,

@@ -52,9 +52,8 @@ def execute(root: Path, task_id: str, state: ExecutionState) -> ReleasedRun:
     """Run one task with the released ExecutableCoordinator, which finds the bundle under
     ``root`` by dag id as a deployment would."""
     target = TaskTarget(dag_id="fixture_tasks", task_id=task_id, run_id="r1")
-    return run_released(
-        root / "pipeline", target, state, logs_to_stdout=False, executables_root=root
-    )
+    bundle = root / "tasks-bundle" / "pipeline"  # the distribution's own folder
+    return run_released(bundle, target, state, logs_to_stdout=False, executables_root=root)
 
 
 def test_released_supervisor_runs_tasks_to_success_across_an_xcom(installed: Path) -> None:
@@ -81,7 +80,7 @@ def test_released_supervisor_records_failed_and_removed(installed: Path) -> None
 
 
 def test_run_task_with_the_released_supervisor(installed: Path) -> None:
-    bundle = installed / "pipeline"
+    bundle = installed / "tasks-bundle" / "pipeline"
     result = run_cli(
         "run-task", str(bundle), "fixture_tasks", "produce", "--var", "greeting=hi",
         "--supervisor", "airflow", "--json",
@@ -102,7 +101,7 @@ def test_run_task_with_the_released_supervisor(installed: Path) -> None:
 
 
 def test_our_supervisor_agrees_with_the_released_one(installed: Path) -> None:
-    bundle = installed / "pipeline"
+    bundle = installed / "tasks-bundle" / "pipeline"
     assert smoke_test(bundle).ok
     for task_id, want in (("produce", 0), ("explode", 1), ("not_a_task", 1)):
         ours = run_cli("run-task", str(bundle), "fixture_tasks", task_id, "--var", "greeting=a")

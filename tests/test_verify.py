@@ -271,7 +271,39 @@ def test_scan_reports_dag_ids_in_two_bundles(tmp_path: Path) -> None:
     assert not report.ok
     result = run_cli("scan", str(tmp_path))
     assert result.returncode == 1
-    assert "dag 'simple_dag' is in 2 bundles" in result.stdout
+    assert "dag 'simple_dag' is claimed by 2 bundles" in result.stdout
+
+
+def test_scan_names_both_files_the_dag_id_and_a_fix_for_bundles_of_two_projects(
+    tmp_path: Path,
+) -> None:
+    """Two distributions' folders (the installed layout) each holding a bundle of one name
+    and one dag set: both paths, each dag id and the fix, in text and in --json."""
+    (tmp_path / "acme-dags").mkdir()
+    (tmp_path / "other-dags").mkdir()
+    first = _pack(tmp_path / "acme-dags", "etl")
+    second = _pack(tmp_path / "other-dags", "etl")
+    report = scan([tmp_path])
+    assert report.duplicates == {
+        "concurrent_xcom_dag": [first, second],
+        "simple_dag": [first, second],
+    }
+    expected = (
+        f"{first}: dag 'simple_dag' is claimed by 2 bundles ({first}, {second}); Airflow runs "
+        "whichever it walks first (fix: keep each dag id in one bundle: rename the dag, or "
+        "uninstall the project that ships the other bundle)"
+    )
+    assert expected in report.duplicate_problems()
+    result = run_cli("scan", str(tmp_path))
+    assert result.returncode == 1
+    assert expected in result.stdout.splitlines()
+    as_json = run_cli("scan", "--json", str(tmp_path))
+    assert as_json.returncode == 1
+    data = json.loads(as_json.stdout)
+    assert data["ok"] is False
+    assert data["duplicate_dag_ids"]["simple_dag"] == [str(first), str(second)]
+    assert expected in data["problems"]
+    assert len(data["problems"]) == 2
 
 
 def test_scan_cli_clean_folder_exits_0(tmp_path: Path) -> None:

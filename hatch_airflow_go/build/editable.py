@@ -142,14 +142,26 @@ def _read_stamp(stamp: Path) -> dict[str, object]:
     return record
 
 
+def _stamps(bundle_dir: Path) -> list[Path]:
+    """Stamp files in ``bundle_dir/.hatch-airflow-go`` and ``bundle_dir/*/.hatch-airflow-go``."""
+    found = {
+        *(bundle_dir / STAMP_DIR).glob("*.editable.json"),
+        *bundle_dir.glob(f"*/{STAMP_DIR}/*.editable.json"),
+    }
+    return sorted(found)
+
+
 def stale_editable_bundles(bundle_dir: Path) -> list[str]:
     """Messages for each editable install in ``bundle_dir`` whose Go sources changed since.
 
-    ``bundle_dir`` is an installed ``share/airflow/executable-bundles`` folder; each editable
-    install left a stamp in its ``.hatch-airflow-go/`` subfolder.
+    ``bundle_dir`` is an installed ``share/airflow/executable-bundles`` folder, one
+    distribution's folder inside it, or an ``install-dir``; each editable install left a stamp
+    in the ``.hatch-airflow-go/`` subfolder beside its bundles, so stamps are looked for in
+    ``bundle_dir`` and in each folder directly inside it (where the hook puts a distribution's
+    bundles: ``<bundle_dir>/<normalized-dist-name>/``).
     """
     messages: list[str] = []
-    for stamp in sorted((bundle_dir / STAMP_DIR).glob("*.editable.json")):
+    for stamp in _stamps(bundle_dir):
         try:
             record = _read_stamp(stamp)
             module_dir = Path(str(record["module_dir"]))

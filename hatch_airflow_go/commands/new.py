@@ -146,11 +146,13 @@ func main() {{
 
 
 def readme(name: str, package: str, bundle: str) -> str:
+    folder = re.sub(r"[-_.]+", "-", name).lower()  # the hook's per-distribution folder
     return f"""# {name}
 
 Airflow DAGs in Python (`src/{package}`) and Go (`go/`). Building the wheel builds the Go
 bundle `{bundle}` (`go/cmd/{bundle}`) with the `airflow_go` hatch hook and installs it to
-`<prefix>/share/airflow/executable-bundles/{bundle}`:
+`<prefix>/share/airflow/executable-bundles/{folder}/{bundle}`
+(name the `executable-bundles` folder in Airflow's `executables_root`):
 
 ```console
 python -m build          # or: hatch build, pip install .

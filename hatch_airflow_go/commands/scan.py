@@ -39,12 +39,8 @@ def _print_human(report: ScanReport) -> None:
             print(f"{entry.path}: warning: {warning}")
     for entry in report.rejected:
         print(f"{entry.path}: rejected: {'; '.join(entry.problems)}")
-    for dag_id, paths in report.duplicates.items():
-        where = ", ".join(str(p) for p in paths)
-        print(
-            f"{paths[0]}: dag {dag_id!r} is in {len(paths)} bundles ({where}); Airflow runs "
-            "whichever it walks first (fix: keep each dag id in one bundle)"
-        )
+    for line in report.duplicate_problems():
+        print(line)
     found = sum(1 for entry in report.bundles if entry.found)
     print(
         f"scanned {report.files_seen} files: {found} bundle(s) Airflow would find, "

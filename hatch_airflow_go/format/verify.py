@@ -199,6 +199,18 @@ class ScanReport:
             not self.rejected and all(entry.found for entry in self.bundles) and not self.duplicates
         )
 
+    def duplicate_problems(self) -> list[str]:
+        """One line per dag id that two or more bundles claim: the files, the id, the fix."""
+        lines = []
+        for dag_id, paths in self.duplicates.items():
+            where = ", ".join(str(p) for p in paths)
+            lines.append(
+                f"{paths[0]}: dag {dag_id!r} is claimed by {len(paths)} bundles ({where}); "
+                "Airflow runs whichever it walks first (fix: keep each dag id in one bundle: "
+                "rename the dag, or uninstall the project that ships the other bundle)"
+            )
+        return lines
+
     def to_json(self) -> dict[str, Any]:
         return {
             "roots": [str(root) for root in self.roots],
@@ -209,6 +221,7 @@ class ScanReport:
             "duplicate_dag_ids": {
                 dag: [str(p) for p in paths] for dag, paths in self.duplicates.items()
             },
+            "problems": self.duplicate_problems(),
         }
 
 
