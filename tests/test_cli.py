@@ -65,6 +65,49 @@ def test_verbose_defaults_to_off() -> None:
     assert build_parser(only="verify").parse_args(["verify", "x"]).verbose is False
 
 
+def test_pack_fails_on_ids_the_server_refuses_unless_allowed_and_strict_fails_warnings(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import GOBUNDLES
+
+    out = tmp_path / "tricky"
+    default = run_cli("pack", "./tricky-ids", "--output", str(out), cwd=GOBUNDLES)
+    assert default.returncode == 1, default.stderr
+    lines = default.stderr.splitlines()
+    assert (
+        f"error: {out}: dag id 'dag_- x' contains ' ' (only letters, digits, '_', '.' and '-' "
+        "are allowed): Airflow's server refuses it (fix: rename it to letters, digits, '_', '.' "
+        "and '-', at most 250 characters, no '..'; or pass --allow-airflow-rejects to only warn)"
+    ) in lines
+    assert lines[-1].startswith(f"hatch-airflow-go: error: {out}: ")
+    assert lines[-1].endswith(
+        "problem(s) above: the bundle was not kept (fix: fix each as its line says)"
+    )
+    assert not out.exists()
+
+    allowed = run_cli(
+        "pack", "./tricky-ids", "--output", str(out), "--allow-airflow-rejects", cwd=GOBUNDLES
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert f"warning: {out}: dag id 'dag_- x' contains ' '" in allowed.stderr
+    assert out.is_file()
+
+    strict = run_cli(
+        "pack",
+        "./tricky-ids",
+        "--output",
+        str(out),
+        "--allow-airflow-rejects",
+        "--strict",
+        cwd=GOBUNDLES,
+    )
+    assert strict.returncode == 1
+    assert (
+        f"error: {out}: dag 'empty_tasks' has no tasks (fails because of --strict; fix: resolve it)"
+    ) in strict.stderr.splitlines()
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
 def test_pack_introspect_timeout_must_be_finite_and_positive(value: str, tmp_path: Path) -> None:
     from tests.conftest import GOBUNDLES

@@ -560,3 +560,17 @@ def test_docs_list_every_file_the_editable_digest_hashes() -> None:
         assert f"`{name}`" in section, name
     assert "hatch-airflow-go scan" in section
     assert "replaces with a local directory" in section
+
+
+def test_airflow_rejects_and_strict_default_off_and_follow_the_table_and_the_environment(
+    tmp_path: Path,
+) -> None:
+    default = settings(tmp_path)
+    assert (default.allow_airflow_rejects, default.strict) == (False, False)
+    table = settings(tmp_path, **{"allow-airflow-rejects": True, "strict": True})
+    assert (table.allow_airflow_rejects, table.strict) == (True, True)
+    env = {"AIRFLOW_GO_ALLOW_AIRFLOW_REJECTS": "yes", "AIRFLOW_GO_STRICT": "0"}
+    overridden = settings(tmp_path, env, **{"strict": True})
+    assert (overridden.allow_airflow_rejects, overridden.strict) == (True, False)
+    error = error_of(tmp_path, **{"strict": "yes"})
+    assert "`strict` must be a boolean, not a string" in str(error)

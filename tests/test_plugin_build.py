@@ -599,3 +599,36 @@ def test_checkout_wheel_is_the_one_under_test(wheelhouse: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         shipped = archive.read("hatch_airflow_go/plugin.py")
     assert shipped == (REPO / "hatch_airflow_go" / "plugin.py").read_bytes()
+
+
+def test_dag_id_the_server_refuses_fails_the_build_unless_allowed_and_strict_fails_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    project = copy_project("single", tmp_path / "spaced")
+    main_go = project / "cmd" / "hello" / "main.go"
+    main_go.write_text(
+        main_go.read_text(encoding="utf-8").replace('"fixture_hello"', '"fixture hello"'),
+        encoding="utf-8",
+    )
+    output = failed(build(project, outdir=tmp_path / "default", env=env))
+    assert (
+        "[airflow_go] error: bundle 'hello': dag id 'fixture hello' contains ' ' (only letters, "
+        "digits, '_', '.' and '-' are allowed): Airflow's server refuses it (fix: rename it to "
+        "letters, digits, '_', '.' and '-', at most 250 characters, no '..'; or set "
+        "allow-airflow-rejects = true in the airflow_go hook table to only warn)"
+    ) in output
+    assert "1 bundle problem(s) above fail the build" in output
+    assert not list((tmp_path / "default").glob("*.whl"))
+
+    allowed = {**env, "AIRFLOW_GO_ALLOW_AIRFLOW_REJECTS": "1"}
+    output = ok(build(project, outdir=tmp_path / "allowed", env=allowed))
+    assert "[airflow_go] warning: hello: dag id 'fixture hello' contains ' '" in output
+    only(tmp_path / "allowed", "*.whl")
+
+    strict = {**allowed, "AIRFLOW_GO_STRICT": "true"}
+    output = failed(build(project, outdir=tmp_path / "strict", env=strict))
+    assert (
+        "contains ' ' (only letters, digits, '_', '.' and '-' are allowed) (fails because of "
+        "strict = true; fix: resolve it)" in output
+    )
+    assert not list((tmp_path / "strict").glob("*.whl"))

@@ -344,19 +344,26 @@ def test_verify_truncated_bundle_with_magic(
     assert lines[0].startswith(f"{bundle}: regions larger than file: ")
 
 
-def test_verify_warning_passes_unless_strict(
+def test_verify_fails_a_non_executable_bundle_unless_allowed_then_strict_fails_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], packed_bundle: Path
 ) -> None:
     bundle = copy_bundle(packed_bundle, tmp_path / "etl")
     bundle.chmod(0o644)
     if os.access(bundle, os.X_OK):
-        pytest.skip("this user can execute any file, so the executable-bit warning cannot occur")
+        pytest.skip("this user can execute any file, so the executable-bit check cannot fail")
     code, lines = run_verify(capsys, str(bundle))
+    assert code == 1
+    assert lines == [
+        f"{bundle}: not executable: Airflow's scanner skips it (fix: chmod +x the bundle, and "
+        "in git `git update-index --chmod=+x <file>`; or pass --allow-airflow-rejects to only "
+        "warn)"
+    ]
+    code, lines = run_verify(capsys, "--allow-airflow-rejects", str(bundle))
     assert code == 0
     assert lines == [
         f"{bundle}: warning: not executable: Airflow will not find it (fix: chmod +x the bundle)"
     ]
-    code, lines = run_verify(capsys, "--strict", str(bundle))
+    code, lines = run_verify(capsys, "--allow-airflow-rejects", "--strict", str(bundle))
     assert code == 1
     assert lines == [
         f"{bundle}: warning: not executable: Airflow will not find it (fix: chmod +x the bundle)"
@@ -526,6 +533,37 @@ def test_bundles_warnings_fail_only_when_strict(
     assert code == 1
     # Each warning once, although both the pipeline and verify apply the rule.
     assert out.count("dag 'lonely' has no tasks") == 1
+
+
+def test_bundles_dag_id_the_server_refuses_fails_unless_allowed_then_strict_fails_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spaced = MAIN_GO.replace('"demo_etl"', '"demo etl"')
+    write_project(project, main_go=spaced)
+    code, out, _ = run_bundles(capsys)
+    assert code == 1
+    assert out.splitlines() == [
+        "go/cmd/etl: bundle 'etl': dag id 'demo etl' contains ' ' (only letters, digits, '_', "
+        "'.' and '-' are allowed): Airflow's server refuses it (fix: rename it to letters, "
+        "digits, '_', '.' and '-', at most 250 characters, no '..'; or set "
+        "allow-airflow-rejects = true in the airflow_go hook table to only warn)"
+    ]
+    allowed = PYPROJECT.replace(
+        'module-dir = "go"', 'module-dir = "go"\nallow-airflow-rejects = true'
+    )
+    write_project(project, main_go=spaced, pyproject=allowed)
+    code, out, _ = run_bundles(capsys)
+    assert code == 0
+    # Said once, although both the pipeline and verify apply the id rules.
+    assert out.splitlines() == [
+        "go/cmd/etl: bundle 'etl': warning: dag id 'demo etl' contains ' ' (only letters, "
+        "digits, '_', '.' and '-' are allowed)"
+    ]
+    strict = allowed.replace(
+        "allow-airflow-rejects = true", "allow-airflow-rejects = true\nstrict = true"
+    )
+    write_project(project, main_go=spaced, pyproject=strict)
+    assert run_bundles(capsys)[0] == 1
 
 
 def test_bundles_verbose_echoes_go_commands(

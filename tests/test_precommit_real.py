@@ -164,6 +164,30 @@ def test_try_repo_verify_finds_bundles_by_magic(
     assert "README.txt" not in result.stdout
 
 
+def test_try_repo_verify_fails_a_bundle_committed_without_the_executable_bit(
+    tool: str, hook_repo: tuple[Path, str], hook_home: Path, tmp_path: Path, good_bundle: Path
+) -> None:
+    root = tmp_path / "proj"
+    (root / "bundles").mkdir(parents=True)
+    bundle = root / "bundles" / "etl"
+    shutil.copy2(good_bundle, bundle)
+    bundle.chmod(0o644)  # committed as 100644: Airflow's scanner would skip the checkout
+    init_repo(root)
+    result = run_tool(
+        tool,
+        ["try-repo", str(hook_repo[0]), "verify-bundles", "--all-files"],
+        cwd=root,
+        env=hook_env(hook_home),
+    )
+    assert result.returncode == 1, result.stdout
+    assert hook_status(result.stdout, VERIFY) == "Failed"
+    assert (
+        "bundles/etl: not executable: Airflow's scanner skips it (fix: chmod +x the bundle, "
+        "and in git `git update-index --chmod=+x <file>`; or pass --allow-airflow-rejects to "
+        "only warn)"
+    ) in result.stdout
+
+
 # ---------------------------------------------------------------------------- README config
 
 

@@ -71,15 +71,26 @@ def test_verify_bundle_never_raises(tmp_path: Path, kind: str) -> None:
     assert report.info is None
 
 
-def test_strict_turns_warnings_into_failure(tmp_path: Path) -> None:
+def test_an_id_the_server_refuses_fails_unless_allowed_and_strict_fails_it_again(
+    tmp_path: Path,
+) -> None:
     manifest = WORKED_MANIFEST.replace(b"simple_dag", b"simple..dag")
     bundle = _pack(tmp_path, "etl", manifest)
-    relaxed = verify_bundle(bundle)
+    default = verify_bundle(bundle)
+    assert not default.ok
+    assert default.warnings == []
+    assert default.errors == [
+        "dag id 'simple..dag' contains '..' (refused unless the server sets "
+        "allow_double_dot_in_ids): Airflow's server refuses it (fix: rename it to letters, "
+        "digits, '_', '.' and '-', at most 250 characters, no '..'; or pass "
+        "--allow-airflow-rejects to only warn)"
+    ]
+    relaxed = verify_bundle(bundle, allow_airflow_rejects=True)
     assert relaxed.ok
     assert relaxed.errors == []
     assert len(relaxed.warnings) == 1
     assert "contains '..'" in relaxed.warnings[0]
-    assert not verify_bundle(bundle, strict=True).ok
+    assert not verify_bundle(bundle, strict=True, allow_airflow_rejects=True).ok
 
 
 def test_verify_a_bundle_of_a_real_go_binary(tmp_path: Path, gobundles: GoBundleBuilder) -> None:
@@ -116,15 +127,24 @@ def test_verify_cli_ok_and_failure_lines(tmp_path: Path) -> None:
     assert (only_good.returncode, only_good.stdout) == (0, f"{good}: ok\n")
 
 
-def test_verify_cli_warnings_pass_unless_strict(tmp_path: Path) -> None:
+NOT_EXECUTABLE_ERROR = (
+    "not executable: Airflow's scanner skips it (fix: chmod +x the bundle, and in git "
+    "`git update-index --chmod=+x <file>`; or pass --allow-airflow-rejects to only warn)"
+)
+
+
+def test_verify_cli_fails_a_non_executable_bundle_unless_allowed(tmp_path: Path) -> None:
     bundle = _pack(tmp_path, "etl", mode=0o644)
-    relaxed = run_cli("verify", str(bundle))
+    default = run_cli("verify", str(bundle))
+    assert default.returncode == 1
+    assert default.stdout.splitlines() == [f"{bundle}: {NOT_EXECUTABLE_ERROR}"]
+    relaxed = run_cli("verify", "--allow-airflow-rejects", str(bundle))
     assert relaxed.returncode == 0
     assert relaxed.stdout.splitlines() == [
         f"{bundle}: warning: not executable: Airflow will not find it (fix: chmod +x the bundle)",
         f"{bundle}: ok",
     ]
-    strict = run_cli("verify", "--strict", str(bundle))
+    strict = run_cli("verify", "--allow-airflow-rejects", "--strict", str(bundle))
     assert strict.returncode == 1
     assert strict.stdout.splitlines()[-1] == f"{bundle}: failed (--strict)"
 

@@ -126,6 +126,13 @@ OPTIONS: tuple[Option, ...] = (
         "write exactly upstream's manifest bytes, even for ids Airflow's reader misreads",
     ),
     Option(
+        "allow-airflow-rejects",
+        "bool",
+        False,
+        "only warn about dag/task ids Airflow's server rejects (default: they fail the build)",
+    ),
+    Option("strict", "bool", False, "every remaining bundle warning fails the build too"),
+    Option(
         "require-tool-directive",
         "bool",
         False,
@@ -187,6 +194,8 @@ class Settings:
     cgo: bool = False
     install_dir: Optional[str] = None
     exact_upstream: bool = False
+    allow_airflow_rejects: bool = False
+    strict: bool = False
     require_tool_directive: bool = False
     supervisor_schema_version: Optional[str] = None
     smoke_test: bool = False
@@ -386,6 +395,8 @@ class _Reader:
             cgo=self._bool(_OPTION_BY_KEY["cgo"]),
             install_dir=self.install_dir(),
             exact_upstream=self._bool(_OPTION_BY_KEY["exact-upstream"]),
+            allow_airflow_rejects=self._bool(_OPTION_BY_KEY["allow-airflow-rejects"]),
+            strict=self._bool(_OPTION_BY_KEY["strict"]),
             require_tool_directive=self._bool(_OPTION_BY_KEY["require-tool-directive"]),
             supervisor_schema_version=self.schema_version(),
             smoke_test=self._bool(_OPTION_BY_KEY["smoke-test"]),

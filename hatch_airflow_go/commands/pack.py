@@ -4,12 +4,16 @@ Two modes, with upstream's flags and rules: from a Go package (build, introspect
 with ``--executable``, from a pre-built binary. Everything after ``--`` goes to ``go build``
 verbatim, and ``go build`` runs in the caller's environment as upstream's packer runs it:
 CGO_ENABLED, GOTOOLCHAIN and GOFLAGS are left as they are (only GOOS/GOARCH are set).
+
+Unlike upstream's packer, ids Airflow's server refuses fail (the bundle is removed again, exit
+1) unless ``--allow-airflow-rejects``, as in the build hook; ``--strict`` fails on any warning.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from hatch_airflow_go import log
@@ -23,7 +27,8 @@ from hatch_airflow_go.build.pipeline import (
     pack_executable,
 )
 from hatch_airflow_go.commands._args import positive_seconds
-from hatch_airflow_go.errors import UsageError
+from hatch_airflow_go.errors import PackError, UsageError
+from hatch_airflow_go.format.verify import ALLOW_REJECTS_FLAG, judge_findings
 
 NAME = "pack"
 HELP = "build a Go main package (or take a pre-built binary) and pack it into a bundle"
@@ -95,6 +100,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long the binary may take to list its DAGs (default: 60)",
     )
+    parser.add_argument(
+        ALLOW_REJECTS_FLAG,
+        action="store_true",
+        dest="allow_airflow_rejects",
+        help="only warn about dag/task ids Airflow's server refuses (default: they fail)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail on every warning (e.g. dags without tasks)"
+    )
     parser.add_argument("--json", action="store_true", help="print what was built as JSON")
 
 
@@ -151,8 +165,20 @@ def _pack(args: argparse.Namespace) -> BuiltBundle:
 
 def run(args: argparse.Namespace) -> int:
     built = _pack(args)
-    for warning in built.warnings:
+    errors, warnings = judge_findings(
+        built.warnings, allow_airflow_rejects=args.allow_airflow_rejects, strict=args.strict
+    )
+    for warning in warnings:
         log.warning(f"{built.path}: {warning}")
+    if errors:
+        for error in errors:
+            print(f"error: {built.path}: {error}", file=sys.stderr)
+        built.path.unlink(missing_ok=True)  # never leave behind a bundle Airflow rejects
+        raise PackError(
+            f"{len(errors)} problem(s) above: the bundle was not kept",
+            path=built.path,
+            fix="fix each as its line says",
+        )
     if args.json:
         print(json.dumps(built.to_json(), indent=2))
     else:

@@ -1,7 +1,9 @@
 """``hatch-airflow-go verify``: check bundle files completely, one line per finding.
 
 Each file gets ``path: ok`` or one ``path: <problem>`` line per problem; warnings print as
-``path: warning: ...`` and fail only with ``--strict``. Exit 1 when any file fails.
+``path: warning: ...`` and fail only with ``--strict``. What Airflow would not run (no
+executable bit, ids its server refuses) is a problem unless ``--allow-airflow-rejects``.
+Exit 1 when any file fails.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from hatch_airflow_go.format.verify import verify_bundle
+from hatch_airflow_go.format.verify import ALLOW_REJECTS_FLAG, verify_bundle
 
 NAME = "verify"
 HELP = "verify bundle files: trailer, binary hash, manifest shape and schema, ids"
@@ -23,10 +25,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print a JSON list, one object per file"
     )
     parser.add_argument("--strict", action="store_true", help="treat warnings as failures")
+    parser.add_argument(
+        ALLOW_REJECTS_FLAG,
+        action="store_true",
+        dest="allow_airflow_rejects",
+        help="only warn about what Airflow rejects: ids its server refuses, no executable bit",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    reports = [verify_bundle(path, strict=args.strict) for path in args.bundles]
+    reports = [
+        verify_bundle(path, strict=args.strict, allow_airflow_rejects=args.allow_airflow_rejects)
+        for path in args.bundles
+    ]
     if args.json:
         print(json.dumps([report.to_json() for report in reports], indent=2, ensure_ascii=False))
     else:

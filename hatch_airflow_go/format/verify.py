@@ -30,6 +30,33 @@ from hatch_airflow_go.format.manifest import (
 FIX_MANIFEST = "repack with `hatch-airflow-go pack`, which writes a V1 manifest Airflow reads"
 NOT_EXECUTABLE = "not executable: Airflow will not find it (fix: chmod +x the bundle)"
 
+ALLOW_REJECTS_FLAG = "--allow-airflow-rejects"
+"""The command-line flag (and, as ``allow-airflow-rejects``, the hook setting) that turns the
+problems Airflow rejects (ids its server refuses, a missing executable bit) into warnings."""
+DOWNGRADE_FLAG = f"pass {ALLOW_REJECTS_FLAG}"
+DOWNGRADE_SETTING = "set allow-airflow-rejects = true in the airflow_go hook table"
+
+
+def not_executable_error(downgrade: str = DOWNGRADE_FLAG) -> str:
+    """The failure for a bundle without an x bit: Airflow's scanner skips such files."""
+    return (
+        "not executable: Airflow's scanner skips it (fix: chmod +x the bundle, and in git "
+        f"`git update-index --chmod=+x <file>`; or {downgrade} to only warn)"
+    )
+
+
+def is_rejected_id(finding: str) -> bool:
+    """Whether a finding is one of ``id_warnings``' lines (an id the server refuses)."""
+    return finding.startswith(("dag id ", "task id "))
+
+
+def rejected_id_error(finding: str, downgrade: str = DOWNGRADE_FLAG) -> str:
+    """An ``id_warnings`` line worded as the failure it is: the id, the rule, the fix."""
+    return (
+        f"{finding}: Airflow's server refuses it (fix: rename it to letters, digits, '_', '.' "
+        f"and '-', at most 250 characters, no '..'; or {downgrade} to only warn)"
+    )
+
 
 def describe(error: AirflowGoError) -> str:
     """An error's one-line text without its path (the caller prints the path once)."""
@@ -37,6 +64,28 @@ def describe(error: AirflowGoError) -> str:
     if error.fix:
         text += f" (fix: {error.fix})"
     return text
+
+
+def judge_findings(
+    findings: Sequence[str],
+    *,
+    allow_airflow_rejects: bool,
+    strict: bool,
+    downgrade: str = DOWNGRADE_FLAG,
+    strict_name: str = "--strict",
+) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of a packer's warnings: ids the server refuses fail unless
+    ``allow_airflow_rejects``, and with ``strict`` every remaining warning fails too."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for finding in findings:
+        if is_rejected_id(finding) and not allow_airflow_rejects:
+            errors.append(rejected_id_error(finding, downgrade))
+        elif strict:
+            errors.append(f"{finding} (fails because of {strict_name}; fix: resolve it)")
+        else:
+            warnings.append(finding)
+    return errors, warnings
 
 
 def _short(value: str) -> str:
@@ -103,23 +152,41 @@ def _capped(items: list[str], what: str) -> list[str]:
     return [*items[:MAX_PROBLEMS], f"... and {len(items) - MAX_PROBLEMS} more {what} like these"]
 
 
-def _manifest_findings(manifest: Manifest) -> tuple[list[str], list[str]]:
+def _manifest_findings(
+    manifest: Manifest, *, allow_airflow_rejects: bool = False, downgrade: str = DOWNGRADE_FLAG
+) -> tuple[list[str], list[str]]:
     """(errors, warnings) of an embedded manifest that parsed; each kind at most
-    MAX_PROBLEMS lines (and one that counts the rest), however many ids are wrong."""
+    MAX_PROBLEMS lines (and one that counts the rest), however many ids are wrong.
+    Ids the server refuses are errors unless ``allow_airflow_rejects``."""
     errors = [f"manifest: {problem} (fix: {FIX_MANIFEST})" for problem in schema_problems(manifest)]
     readers = [f"{problem} (fix: {FIX_MANIFEST})" for problem in reader_problems(manifest)]
     errors.extend(_capped(readers, "reader problems"))
-    # Worded exactly as the pipeline words them, so callers showing both can de-duplicate.
-    warnings = _capped(list(id_warnings(manifest)), "id warnings")
+    ids = id_warnings(manifest)
+    if allow_airflow_rejects:
+        # Worded exactly as the pipeline words them, so callers showing both can de-duplicate.
+        warnings = _capped(ids, "id warnings")
+    else:
+        rejected = [rejected_id_error(finding, downgrade) for finding in ids]
+        errors.extend(_capped(rejected, "ids Airflow's server refuses"))
+        warnings = []
     empty = [f"dag {_short(dag_id)} has no tasks" for dag_id in _empty_task_lists(manifest)]
     warnings.extend(_capped(empty, "dags without tasks"))
     return errors, warnings
 
 
-def verify_bundle(path: PathLike, *, strict: bool = False) -> VerifyReport:
+def verify_bundle(
+    path: PathLike,
+    *,
+    strict: bool = False,
+    allow_airflow_rejects: bool = False,
+    downgrade: str = DOWNGRADE_FLAG,
+) -> VerifyReport:
     """Check one file completely; never raises for a bad file.
 
-    ``strict`` turns every warning into a failure (``ok`` is then false).
+    What Airflow rejects (ids its server refuses, a file without the x bit its scanner
+    skips) is an error unless ``allow_airflow_rejects`` makes it a warning; ``downgrade``
+    names the flag or setting that does so, for the fix text. ``strict`` turns every
+    warning into a failure (``ok`` is then false).
     """
     report = VerifyReport(path=Path(path), ok=False)
     try:
@@ -134,7 +201,10 @@ def verify_bundle(path: PathLike, *, strict: bool = False) -> VerifyReport:
     except OSError:
         report.executable = None
     if report.executable is False:
-        report.warnings.append(NOT_EXECUTABLE)
+        if allow_airflow_rejects:
+            report.warnings.append(NOT_EXECUTABLE)
+        else:
+            report.errors.append(not_executable_error(downgrade))
     try:
         source.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -149,7 +219,9 @@ def verify_bundle(path: PathLike, *, strict: bool = False) -> VerifyReport:
     report.manifest = manifest
     report.shape = manifest.shape
     report.dags = {dag: list(tasks) for dag, tasks in manifest.dags.items()}
-    errors, warnings = _manifest_findings(manifest)
+    errors, warnings = _manifest_findings(
+        manifest, allow_airflow_rejects=allow_airflow_rejects, downgrade=downgrade
+    )
     report.errors.extend(errors)
     report.warnings.extend(warnings)
     report.errors = _unique(report.errors)
@@ -292,7 +364,8 @@ def scan(dirs: Sequence[PathLike]) -> ScanReport:
             continue
         path = Path(name)
         executable = os.access(path, os.X_OK)
-        checked = verify_bundle(path)
+        # A scan reports the x bit itself (found/problems): verify only the contents here.
+        checked = verify_bundle(path, allow_airflow_rejects=True)
         entry = ScanEntry(
             path=path,
             found=checked.ok and executable,
