@@ -213,12 +213,12 @@ def _readelf_glibc(binary: Path) -> Optional[tuple[int, int]]:
     text = subprocess.run(
         ["readelf", "--version-info", "-W", str(binary)], capture_output=True, text=True
     ).stdout
-    found = {
-        tuple(int(part) for part in word.split("_", 1)[1].split(".")[:2])
-        for word in text.split()
-        if word.startswith("GLIBC_2")
-    }
-    return max(found) if found else None  # type: ignore[return-value]
+    found: set[tuple[int, int]] = set()
+    for word in text.split():
+        parts = word.split("_", 1)[1].split(".") if word.startswith("GLIBC_2") else []
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            found.add((int(parts[0]), int(parts[1])))
+    return max(found) if found else None
 
 
 @needs_cc
