@@ -165,6 +165,13 @@ def test_wrong_types_name_the_option_and_the_type(
         ({"package": "./x", "name": 3}, "name` must be a string, not an integer"),
         ({"package": "./x", "name": "a/b"}, "must be a plain file name, not 'a/b'"),
         ({"package": "./x", "name": ".."}, "must be a plain file name"),
+        (
+            {"package": "./x", "name": "a\nb"},
+            "must be a plain file name, not 'a\\nb' (it has a control character",
+        ),
+        ({"package": "./x", "name": "a\0b"}, "(it has a control character (NUL, newline, tab))"),
+        ({"package": "./x", "name": "c:x"}, "(it has ':' (a Windows drive letter or stream))"),
+        ({"package": "./x", "name": "x" * 256}, "(it has more than 255 bytes)"),
         ({"package": "./x", "source": False}, "source` must be a string, not a boolean"),
         ({"package": "./x", "build-flags": "-x"}, "not a string (flags are never shell-split)"),
         ({"package": "./x", "env": {"A": 1}}, "env` must be a table of strings"),
@@ -192,6 +199,19 @@ def test_install_dir_must_stay_inside_the_wheel(tmp_path: Path, value: str) -> N
     assert "must be a relative path inside the wheel" in str(
         error_of(tmp_path, **{"install-dir": value})
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("C:/x", "':' (a Windows drive letter or stream)"),
+        ("pkg/bun\0dles", "a control character (NUL, newline, tab)"),
+        ("pkg/a\nb", "a control character (NUL, newline, tab)"),
+    ],
+)
+def test_install_dir_must_be_a_portable_wheel_path(tmp_path: Path, value: str, reason: str) -> None:
+    error = str(error_of(tmp_path, **{"install-dir": value}))
+    assert f"must be a relative path inside the wheel, not {value!r} (it has {reason})" in error
 
 
 @pytest.mark.parametrize("value", ["linux", "linux/", "/amd64", "linux/amd64/v2", "linux amd64"])

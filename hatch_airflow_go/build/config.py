@@ -447,10 +447,16 @@ class _Reader:
             return None
         cleaned = value.replace("\\", "/").strip("/")
         parts = cleaned.split("/")
-        if not cleaned or Path(value).is_absolute() or any(p in ("", ".", "..") for p in parts):
+        if (
+            not cleaned
+            or Path(value).is_absolute()
+            or any(p in ("", ".", "..") or member_name_problem(p) for p in parts)
+        ):
+            reasons = [reason for reason in map(member_name_problem, parts) if reason]
             raise self._error(
                 option.key,
-                f"must be a relative path inside the wheel, not {value!r}",
+                f"must be a relative path inside the wheel, not {value!r}"
+                + (f" (it has {reasons[0]})" if reasons else ""),
                 'write it as install-dir = "my_package/bundles"',
             )
         return cleaned
@@ -549,10 +555,18 @@ class _Reader:
             raise self._error(label, problem, 'add package = "./cmd/NAME" (the Go main package)')
         label = f"bundles #{index} ({package})"
         name = self._bundle_str(entry, "name", label)
-        if name is not None and (not name or "/" in name or "\\" in name or name in (".", "..")):
+        if name is not None and (
+            not name
+            or "/" in name
+            or "\\" in name
+            or name in (".", "..")
+            or member_name_problem(name)
+        ):
+            reason = member_name_problem(name) if name else None
             raise self._error(
                 f"{label} name",
-                f"must be a plain file name, not {name!r}",
+                f"must be a plain file name, not {name!r}"
+                + (f" (it has {reason})" if reason else ""),
                 'write it as name = "etl"',
             )
         flags = _string_list(
@@ -608,6 +622,21 @@ def _string_list(value: Any, error: Any) -> tuple[str, ...]:
         if not isinstance(item, str):
             raise error(f"must be a list of strings; {item!r} is {_type_name(item)}")
     return tuple(value)
+
+
+def member_name_problem(part: str) -> Optional[str]:
+    """Why ``part`` cannot be one element of a wheel member path, or None.
+
+    A wheel's RECORD is a CSV of paths and its members unpack on every platform: no control
+    characters (NUL, newline), no ``:`` (a Windows drive, ``C:``), at most 255 bytes.
+    """
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in part):
+        return "a control character (NUL, newline, tab)"
+    if ":" in part:
+        return "':' (a Windows drive letter or stream)"
+    if len(part.encode("utf-8", "surrogatepass")) > 255:
+        return "more than 255 bytes"
+    return None
 
 
 def _type_name(value: Any) -> str:
