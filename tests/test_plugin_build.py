@@ -329,7 +329,9 @@ def test_cgo_setting_links_glibc_and_tags_the_wheel_for_its_floor(
     platform = wheel.name.rsplit("-", 1)[1].removesuffix(".whl")
     assert "musllinux" not in platform  # a glibc binary does not run on musl
     assert "." not in platform
-    major, minor, arch = re.fullmatch(r"manylinux_(\d+)_(\d+)_(\w+)", platform).groups()  # type: ignore[union-attr]
+    match = re.fullmatch(r"manylinux_(\d+)_(\d+)_(\w+)", platform)
+    assert match is not None, platform
+    major, minor, arch = match.groups()
     assert arch == "x86_64"
     assert (int(major), int(minor)) >= (2, 17)
     if shutil.which("readelf"):

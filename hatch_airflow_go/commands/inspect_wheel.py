@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 from hatch_airflow_go.errors import AirflowGoError
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.verify import verify_bundle
+from hatch_airflow_go.regularfile import NotRegularFile, open_regular
 
 NAME = "inspect-wheel"
 HELP = "show a wheel's tags and the bundles inside it, each verified"
@@ -119,16 +120,17 @@ def _open_wheel(wheel: Path) -> tuple[BinaryIO, zipfile.ZipFile]:
     by what it is once open, so nothing can be swapped in between.
     """
     try:
-        fd = os.open(wheel, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = open_regular(wheel)
+    except NotRegularFile as error:
+        problem = "is a directory, not a wheel" if error.is_dir else "not a regular file"
+        raise AirflowGoError(
+            problem, path=wheel, fix=f"{FIX_WHEEL} (not a device or FIFO)"
+        ) from None
     except OSError as error:
         raise AirflowGoError(
             f"cannot read the wheel: {error.strerror or error}", path=wheel, fix=FIX_WHEEL
         ) from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            problem = "is a directory, not a wheel" if stat.S_ISDIR(mode) else "not a regular file"
-            raise AirflowGoError(problem, path=wheel, fix=f"{FIX_WHEEL} (not a device or FIFO)")
         stream = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

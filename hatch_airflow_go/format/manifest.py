@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import reprlib
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -26,6 +25,7 @@ import yaml
 
 from hatch_airflow_go.errors import ManifestError, PathLike
 from hatch_airflow_go.format import deadline, schemacheck
+from hatch_airflow_go.regularfile import NotRegularFile, read_regular
 
 SUPPORTED_SCHEMA_VERSION = "2026-06-16"
 """The only ``sdk.supervisor_schema_version`` the released reader (task-sdk 1.3.x) accepts."""
@@ -574,41 +574,20 @@ def parse_introspection(text: bytes, *, flag: str, path: Optional[PathLike] = No
 
 
 def _read_small_file(path: PathLike, fix: str) -> bytes:
-    """A regular file's bytes, at most MAX_MANIFEST_BYTES + 1 of them.
-
-    The open does not block (a FIFO would wait for a writer) and the file is judged by what
-    it is once open: a device, FIFO or directory is refused before anything is read.
-    """
+    """A regular file's bytes, at most MAX_MANIFEST_BYTES + 1 of them (a device, FIFO or
+    directory is refused before anything is read, and the open never blocks)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return read_regular(path, MAX_MANIFEST_BYTES + 1)
+    except NotRegularFile as exc:
+        raise ManifestError(
+            f"the metadata file is {'a directory' if exc.is_dir else 'not a regular file'}",
+            path=path,
+            fix="pass a regular file holding the captured metadata (not a device or FIFO)",
+        ) from None
     except OSError as exc:
         raise ManifestError(
             f"cannot read the metadata file: {exc.strerror or exc}", path=path, fix=fix
         ) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise ManifestError(
-                f"the metadata file is {kind}",
-                path=path,
-                fix="pass a regular file holding the captured metadata (not a device or FIFO)",
-            )
-        chunks = []
-        remaining = MAX_MANIFEST_BYTES + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-    except OSError as exc:
-        raise ManifestError(
-            f"cannot read the metadata file: {exc.strerror or exc}", path=path, fix=fix
-        ) from None
-    finally:
-        os.close(fd)
 
 
 def load_metadata_file(path: PathLike) -> Manifest:

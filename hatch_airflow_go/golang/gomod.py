@@ -16,15 +16,14 @@ lines dropped, exactly as the go command drops them.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go.errors import GoModError, PathLike
+from hatch_airflow_go.regularfile import NotRegularFile, read_regular
 
 PACKER_TOOL = "github.com/apache/airflow/go-sdk/cmd/airflow-go-pack"
 SDK_MODULE = "github.com/apache/airflow/go-sdk"
@@ -686,7 +685,17 @@ def _read_regular(path: PathLike) -> bytes:
     """A regular file's bytes; a directory, device or FIFO is refused before any read (the
     open does not block on a FIFO, and ``/dev/zero`` is never read)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return read_regular(path)
+    except NotRegularFile as error:
+        if error.is_dir:
+            raise GoModError(
+                "is a directory, not a go.mod file",
+                path=path,
+                fix="pass the go.mod file, or the module folder that holds it",
+            ) from None
+        raise GoModError(
+            "not a regular file", path=path, fix="pass a go.mod file (not a device or FIFO)"
+        ) from None
     except PermissionError:
         raise GoModError(
             "cannot read the file: permission denied",
@@ -697,30 +706,6 @@ def _read_regular(path: PathLike) -> bytes:
         raise GoModError(
             f"cannot read the file: {error.strerror or error}", path=path, fix=_READ_FIX
         ) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise GoModError(
-                "is a directory, not a go.mod file",
-                path=path,
-                fix="pass the go.mod file, or the module folder that holds it",
-            )
-        if not stat.S_ISREG(mode):
-            raise GoModError(
-                "not a regular file", path=path, fix="pass a go.mod file (not a device or FIFO)"
-            )
-        chunks: list[bytes] = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-    except OSError as error:
-        raise GoModError(
-            f"cannot read the file: {error.strerror or error}", path=path, fix=_READ_FIX
-        ) from None
-    finally:
-        os.close(fd)
 
 
 def read_gomod(path: PathLike) -> GoMod:
