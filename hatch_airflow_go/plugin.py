@@ -19,11 +19,12 @@ output, the remedy) through hatch's ``app``, never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
@@ -57,6 +58,22 @@ if TYPE_CHECKING:
     from hatch_airflow_go.build.pipeline import BuiltBundle
 
 SHARED_DATA_DIR = "share/airflow/executable-bundles"
+
+# `hatch-airflow-go build-wheels` runs hatchling's wheel builder in-process once per target;
+# the target it forces beats the `target` setting and AIRFLOW_GO_TARGET, and only for the
+# builds inside forced_target().
+_forced_target: list[Optional[str]] = [None]
+
+
+@contextlib.contextmanager
+def forced_target(target: str) -> Iterator[None]:
+    """Within the block, wheel builds of this process build for ``target`` (GOOS/GOARCH)."""
+    previous = _forced_target[0]
+    _forced_target[0] = target
+    try:
+        yield
+    finally:
+        _forced_target[0] = previous
 
 
 def shared_data_dir(project: str) -> str:
@@ -94,6 +111,8 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         if self.target_name == "sdist":
             return load_sdist_settings(self.project_root / "pyproject.toml", config, os.environ)
         where = f"tool.hatch.build.targets.{self.target_name}.hooks.{PLUGIN_NAME}"
+        if _forced_target[0] is not None:
+            config = {**config, "target": _forced_target[0]}
         return Settings.from_hook_config(
             config, root=self.project_root, environ=os.environ, where=where
         )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go import __version__, log, tempfiles
+from hatch_airflow_go.build import twinmemo
 from hatch_airflow_go.build.config import schema_version_problem
 from hatch_airflow_go.errors import (
     AirflowGoError,
@@ -448,7 +449,9 @@ class _Job:
         if self.spec.metadata_file is not None:
             return load_metadata_file(self.spec.metadata_file)
         if self.runs_here:
-            return introspect(binary, timeout=self.spec.introspect_timeout)
+            manifest = introspect(binary, timeout=self.spec.introspect_timeout)
+            twinmemo.remember(self._twin_key(self.env), manifest)
+            return manifest
         # A binary for another platform cannot run here: build a host-arch twin from the
         # same package and flags, solely to ask it for its DAGs (upstream does the same).
         sidecar = workdir / "introspect-host"
@@ -465,12 +468,29 @@ class _Job:
         if self.spec.cgo is True:
             for key in ("CC", "CXX"):
                 host_env.pop(key, None)
+        key = self._twin_key(host_env)
+        known = twinmemo.recall(key)  # another target's build of this run asked it already
+        if known is not None:
+            log.debug(f"{self.spec.package}: DAGs as the host binary of this run reported them")
+            return known
         log.debug(
             f"{self.spec.package}: building a {self.toolchain.host_goos}/"
             f"{self.toolchain.host_goarch} twin to read its DAGs"
         )
         self.go_build(sidecar, host_env)
-        return introspect(sidecar, timeout=self.spec.introspect_timeout)
+        manifest = introspect(sidecar, timeout=self.spec.introspect_timeout)
+        twinmemo.remember(key, manifest)
+        return manifest
+
+    def _twin_key(self, host_env: Mapping[str, str]) -> str:
+        return twinmemo.twin_key(
+            go=self.toolchain.go,
+            go_version=self.toolchain.version_text,
+            module_dir=self.module_dir,
+            package=self.spec.package,
+            build_flags=self.spec.build_flags,
+            env=host_env,
+        )
 
 
 _SCHEMA_SETTING = (

@@ -93,6 +93,15 @@ def host_glibc() -> Optional[tuple[int, int]]:
         return None
 
 
+def wheel_targets() -> list[str]:
+    """Every GOOS/GOARCH that has a wheel platform tag, in a stable order (for messages)."""
+    return [
+        *(f"linux/{goarch}" for goarch in LINUX_ARCHES),
+        *(f"darwin/{goarch}" for goarch in MACOS_ARCHES),
+        *(f"windows/{goarch}" for goarch in WINDOWS_PLATFORMS),
+    ]
+
+
 def _no_platform(goos: str, goarch: str, why: str) -> ConfigError:
     return ConfigError(
         f"target {goos}/{goarch} has no wheel platform tag: {why}",
