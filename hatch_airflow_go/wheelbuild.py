@@ -26,6 +26,7 @@ the remaining targets anyway and still fails the run.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,7 +37,7 @@ from typing import Any, Callable, Optional
 from hatchling.bridge.app import Application
 
 from hatch_airflow_go import signals, tempfiles
-from hatch_airflow_go.build.config import _read_pyproject, load_settings
+from hatch_airflow_go.build.config import PLUGIN_NAME, _read_pyproject, load_settings
 from hatch_airflow_go.build.wheeltag import wheel_targets
 from hatch_airflow_go.errors import AirflowGoError, ConfigError, UsageError
 
@@ -66,6 +67,12 @@ class TargetResult:
             "seconds": round(self.seconds, 3),
             "error": self.error,
         }
+
+    def first_error_line(self) -> str:
+        """The failure's first line, without the hook's ``[airflow_go] error:`` label."""
+        first = (self.error or "failed").strip().splitlines()[0]
+        label = f"[{PLUGIN_NAME}] error: "
+        return first[len(label) :] if first.startswith(label) else first
 
     def line(self) -> str:
         """``PATH  TAG  BUNDLE, BUNDLE``: one line per built wheel."""
@@ -100,30 +107,30 @@ def parse_targets(values: Sequence[str]) -> list[str]:
     return seen
 
 
-def _unmet_requirements(requires: Sequence[Any]) -> list[str]:
+def _unmet_requirements(requires: Sequence[Any]) -> list[tuple[str, str]]:
     """The build requirements this environment does not satisfy, each with the reason."""
     from importlib.metadata import PackageNotFoundError, version
 
     from packaging.requirements import InvalidRequirement, Requirement
 
     unmet = []
-    for text in requires:
+    for text in map(str, requires):
         try:
-            requirement = Requirement(str(text))
+            requirement = Requirement(text)
         except InvalidRequirement as error:
-            unmet.append(f"{text!r} (not a valid requirement: {error})")
+            unmet.append((text, f"not a valid requirement: {error}"))
             continue
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
         try:
             installed = version(requirement.name)
         except PackageNotFoundError:
-            unmet.append(f"{text} (not installed)")
+            unmet.append((text, "not installed"))
             continue
         if requirement.specifier and not requirement.specifier.contains(
             installed, prereleases=True
         ):
-            unmet.append(f"{text} (installed: {installed})")
+            unmet.append((text, f"installed: {installed}"))
     return unmet
 
 
@@ -144,11 +151,13 @@ def check_build_system(pyproject: Path) -> None:
     requires = system.get("requires", [])
     unmet = _unmet_requirements(requires if isinstance(requires, list) else [requires])
     if unmet:
+        lacking = "; ".join(f"{text} ({why})" for text, why in unmet)
+        install = " ".join(shlex.quote(text) for text, _ in unmet)
         raise ConfigError(
-            f"[build-system] requires what this environment lacks: {'; '.join(unmet)}",
+            f"[build-system] requires what this environment lacks: {lacking}",
             path=pyproject,
-            fix=f"install them beside hatch-airflow-go ({sys.executable} -m pip install ...), "
-            "or build each target in an isolated environment with "
+            fix=f"install them beside hatch-airflow-go ({sys.executable} -m pip install "
+            f"{install}), or build each target in an isolated environment with "
             "AIRFLOW_GO_TARGET=GOOS/GOARCH python -m build --wheel",
         )
 
@@ -284,6 +293,8 @@ def build_one(project: Path, target: str, out_dir: Path, app: TargetApp) -> Targ
     except (Exception, SystemExit) as error:
         result.status = "failed"
         result.error = _failure(app, error)
+        if not isinstance(error, SystemExit):
+            app.display_error(result.error)  # the hook's own errors are on stderr already
     finally:
         signals.restore()  # the hook's exit-cleanly handlers, should hatchling have failed
         tempfiles.discard(staging)

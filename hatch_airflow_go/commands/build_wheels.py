@@ -87,10 +87,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for result in failed:
         error = AirflowGoError(
-            f"target {result.target}: the wheel was not built",
-            path=args.project,
-            fix="fix the problem above and run build-wheels again",
-            detail=result.error,
+            f"target {result.target}: the wheel was not built: {result.first_error_line()}",
+            fix=f"fix what the [{result.target}] lines above say, and run build-wheels again",
         )
         print(f"hatch-airflow-go: error: {error}", file=sys.stderr)
     skipped = [result.target for result in results if result.status == "not built"]
