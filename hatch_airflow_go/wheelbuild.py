@@ -235,23 +235,9 @@ class TargetApp(Application):
 
 
 # -- building ----------------------------------------------------------------------------------
-def _describe(wheel: Path) -> tuple[str, list[dict[str, Any]]]:
-    """The wheel's compressed tag (from its name) and its bundles, read back and verified."""
-    from hatch_airflow_go.commands.inspect_wheel import describe_wheel
-
-    tag = "-".join(wheel.name[: -len(".whl")].split("-")[-3:])
-    bundles = [
-        {
-            "name": bundle["member"].rsplit("/", 1)[-1],
-            "member": bundle["member"],
-            "binary_sha256": bundle["binary_sha256"],
-            "dags": bundle["dags"],
-            "ok": bundle["ok"],
-            "problems": bundle["problems"],
-        }
-        for bundle in describe_wheel(wheel)["bundles"]
-    ]
-    return tag, bundles
+# Reads a finished wheel back: its compressed tag and a verified description of each bundle
+# (the command layer supplies it: `inspect-wheel`'s reader lives there).
+Describe = Callable[[Path], tuple[str, list[dict[str, Any]]]]
 
 
 def _failure(app: TargetApp, error: BaseException) -> str:
@@ -263,8 +249,11 @@ def _failure(app: TargetApp, error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def build_one(project: Path, target: str, out_dir: Path, app: TargetApp) -> TargetResult:
-    """Build ``project``'s wheel for ``target`` into ``out_dir``, atomically."""
+def build_one(
+    project: Path, target: str, out_dir: Path, app: TargetApp, describe: Describe
+) -> TargetResult:
+    """Build ``project``'s wheel for ``target`` into ``out_dir``, atomically; ``describe``
+    reads the staged wheel back, and one whose bundles fail verification is not kept."""
     from hatchling.builders.wheel import WheelBuilder
 
     from hatch_airflow_go.plugin import forced_target
@@ -277,7 +266,7 @@ def build_one(project: Path, target: str, out_dir: Path, app: TargetApp) -> Targ
             builder = WheelBuilder(str(project), app=app)
             artifacts = list(builder.build(directory=str(staging), versions=["standard"]))
         staged = Path(artifacts[-1])
-        result.tag, result.bundles = _describe(staged)
+        result.tag, result.bundles = describe(staged)
         broken = [bundle for bundle in result.bundles if not bundle["ok"]]
         if broken:
             raise ConfigError(
@@ -314,6 +303,7 @@ def build_wheels(
     targets: Sequence[str],
     out_dir: Path,
     *,
+    describe: Describe,
     keep_going: bool = False,
     verbosity: int = 0,
     on_result: Optional[Callable[[TargetResult], None]] = None,
@@ -354,7 +344,8 @@ def build_wheels(
     results = {target: TargetResult(target) for target in targets}
     with twinmemo.shared_introspection():
         for target in _host_first(targets, host):
-            result = build_one(project, target, out_dir, TargetApp(target, verbosity=verbosity))
+            app = TargetApp(target, verbosity=verbosity)
+            result = build_one(project, target, out_dir, app, describe)
             results[target] = result
             if on_result is not None:
                 on_result(result)
@@ -364,6 +355,7 @@ def build_wheels(
 
 
 __all__ = [
+    "Describe",
     "TargetApp",
     "TargetResult",
     "build_one",

@@ -447,7 +447,7 @@ def test_readme_command_runs_as_printed_in_the_example(work: Path) -> None:
         "macosx_11_0_arm64",
     )
     assert result.stdout.splitlines() == [
-        f"dist/acme_dags-1.0.0-py3-none-{p}.whl  py3-none-{p}  etl, acme-reports" for p in platforms
+        f"dist/acme_dags-1.0.0-py3-none-{p}.whl  py3-none-{p}  acme-reports, etl" for p in platforms
     ]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     ci = readme[readme.index("<!-- build-wheels-ci:start -->") :]

@@ -20,8 +20,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from hatch_airflow_go import log
+from hatch_airflow_go.commands.inspect_wheel import describe_wheel
 from hatch_airflow_go.errors import AirflowGoError
 from hatch_airflow_go.wheelbuild import TargetResult, build_wheels, parse_targets
 
@@ -64,6 +66,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def describe(wheel: Path) -> tuple[str, list[dict[str, Any]]]:
+    """The wheel's compressed tag (from its name) and its bundles, read back and verified."""
+    tag = "-".join(wheel.name[: -len(".whl")].split("-")[-3:])
+    bundles = [
+        {
+            "name": bundle["member"].rsplit("/", 1)[-1],
+            "member": bundle["member"],
+            "binary_sha256": bundle["binary_sha256"],
+            "dags": bundle["dags"],
+            "ok": bundle["ok"],
+            "problems": bundle["problems"],
+        }
+        for bundle in describe_wheel(wheel)["bundles"]
+    ]
+    return tag, bundles
+
+
 def run(args: argparse.Namespace) -> int:
     targets = parse_targets(args.targets)
     out_dir = args.out if args.out is not None else args.project / "dist"
@@ -76,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         args.project,
         targets,
         out_dir,
+        describe=describe,
         keep_going=args.keep_going,
         verbosity=1 if log.is_verbose() else 0,
         on_result=report,
