@@ -311,6 +311,24 @@ def test_without_the_host_target_one_twin_per_bundle_serves_all_cross_targets(
     assert len(result.stdout.splitlines()) == 2
 
 
+@pytest.mark.slow
+def test_target_beats_the_projects_target_setting(work: Path) -> None:
+    project = copy_project("two-subdir", work / "pinned")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(
+        text.replace('module-dir = "go"', 'module-dir = "go"\ntarget = "linux/arm64"'), "utf-8"
+    )
+    env = build_env(
+        {"AIRFLOW_GO_CACHE_DIR": str(work / "cache-three"), "AIRFLOW_GO_TARGET": "windows/386"}
+    )
+    result = build_wheels("--target", "darwin/arm64", cwd=project, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split("  ")[1] == "py3-none-macosx_11_0_arm64"
+    bundle = extract(project / result.stdout.split("  ")[0], "alpha", work / "pinned-out")
+    assert binary_machine(bundle) == ("macho", MACHO_CPU_ARM64)
+
+
 # -- a failing target --------------------------------------------------------------------------
 
 

@@ -82,3 +82,25 @@ def test_wheel_tag_is_py3_none_platform() -> None:
     assert wheel_tag("linux", "arm64", cgo=False) == (
         "py3-none-manylinux_2_17_aarch64.musllinux_1_2_aarch64"
     )
+
+
+def test_wheel_targets_are_the_go_targets_that_have_a_platform_tag(go: str) -> None:
+    """build-wheels' list of valid --target values: each a real Go target with a tag, and
+    every Go target with a tag is in it."""
+    import subprocess
+
+    from hatch_airflow_go.build.wheeltag import wheel_targets
+
+    listed = subprocess.run(
+        [go, "tool", "dist", "list"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    tagged = []
+    for target in listed:
+        goos, goarch = target.split("/")
+        try:
+            platform_tag(goos, goarch, cgo=False)
+        except ConfigError:
+            continue
+        tagged.append(target)
+    assert sorted(wheel_targets()) == sorted(tagged)
+    assert len(wheel_targets()) == len(set(wheel_targets()))
