@@ -263,8 +263,10 @@ def build_one(
     staging = tempfiles.make_directory(out_dir, STAGING_PREFIX)
     try:
         with forced_target(target):
-            builder = WheelBuilder(str(project), app=app)
-            artifacts = list(builder.build(directory=str(staging), versions=["standard"]))
+            builder = WheelBuilder(str(project.absolute()), app=app)
+            artifacts = list(
+                builder.build(directory=str(staging.absolute()), versions=["standard"])
+            )
         staged = Path(artifacts[-1])
         result.tag, result.bundles = describe(staged)
         broken = [bundle for bundle in result.bundles if not bundle["ok"]]

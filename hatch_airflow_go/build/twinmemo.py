@@ -27,7 +27,6 @@ from hatch_airflow_go.format.manifest import Manifest
 _lock = threading.Lock()
 # None: no shared run is active (remember() keeps nothing).
 _answers: list[Optional[dict[str, Manifest]]] = [None]
-_stats = {"reused": 0, "introspected": 0}
 
 
 def twin_key(
@@ -55,10 +54,7 @@ def recall(key: str) -> Optional[Manifest]:
     """The answer a host binary with this key gave earlier in the active run, or None."""
     with _lock:
         answers = _answers[0]
-        found = None if answers is None else answers.get(key)
-        if found is not None:
-            _stats["reused"] += 1
-        return found
+        return None if answers is None else answers.get(key)
 
 
 def remember(key: str, manifest: Manifest) -> None:
@@ -67,20 +63,17 @@ def remember(key: str, manifest: Manifest) -> None:
         answers = _answers[0]
         if answers is not None:
             answers[key] = manifest
-            _stats["introspected"] += 1
 
 
 @contextlib.contextmanager
-def shared_introspection() -> Iterator[dict[str, int]]:
-    """Share host-side answers between the builds inside the block; yields counters
-    (``introspected``: answers kept, ``reused``: answers served from the memo)."""
+def shared_introspection() -> Iterator[None]:
+    """Share host-side answers between the builds inside the block (a nested block joins
+    the outer one's run)."""
     with _lock:
         outer = _answers[0]
         _answers[0] = {} if outer is None else outer
-        if outer is None:
-            _stats.update(reused=0, introspected=0)
     try:
-        yield _stats
+        yield
     finally:
         with _lock:
             _answers[0] = outer
