@@ -21,6 +21,7 @@ from typing import Optional
 
 import pytest
 
+from hatch_airflow_go.build import cache
 from hatch_airflow_go.build.config import load_settings
 from hatch_airflow_go.build.editable import STAMP_DIR, stale_editable_bundles
 from hatch_airflow_go.format import footer
@@ -440,14 +441,22 @@ def test_hatch_build_packs_two_bundles(
     assert source == (project / "go" / "cmd" / "beta" / "dags.go").read_bytes()
 
 
-def test_hatch_clean_removes_the_bundle_cache(two: tuple[Path, Path, str, dict[str, str]]) -> None:
+def test_hatch_clean_removes_only_this_projects_cache_entries(
+    two: tuple[Path, Path, str, dict[str, str]], single: tuple[Path, Path, str]
+) -> None:
+    # The cache is shared by every project: `hatch clean` of two-subdir leaves single's.
     project, _, _, hatch_env = two
-    cache = load_settings(project / "pyproject.toml", hatch_env).cache_dir()
-    assert cache is not None
-    assert cache.is_dir()
-    assert any(cache.iterdir())
-    ok(run([str(VENV_BIN / "hatch"), "clean"], cwd=project, env=hatch_env))
-    assert not cache.exists()
+    root = load_settings(project / "pyproject.toml", hatch_env).cache_dir()
+    assert root is not None
+
+    def projects() -> list[str]:
+        return sorted({entry.project for entry in cache.list_entries(root)})
+
+    before = projects()
+    assert {"single-bundle", "two-subdir"} <= set(before)
+    output = ok(run([str(VENV_BIN / "hatch"), "clean"], cwd=project, env=hatch_env))
+    assert "removed 2 cached bundle(s) of two-subdir" in output
+    assert projects() == [name for name in before if name != "two-subdir"]
 
 
 def test_sdist_check_passes_when_the_go_files_are_included(
