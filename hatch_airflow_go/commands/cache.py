@@ -62,6 +62,10 @@ def _fix_of(problem: str) -> str:
     return problem.rsplit("(fix: ", 1)[-1].rstrip(")")
 
 
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
 def _when(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -90,7 +94,7 @@ def _list(root: Path, as_json: bool) -> None:
             f"{entry.key[:12]}  {entry.project or '-'}  {entry.bundle or '-'}  "
             f"{entry.target or '-'}  {entry.size:,} bytes  last used {_when(entry.last_used)}"
         )
-    print(f"{len(entries)} entries, {cache.format_size(cache.total_size(entries))}")
+    print(f"{_entries(len(entries))}, {cache.format_size(cache.total_size(entries))}")
 
 
 def _removed(root: Path, what: str, removed: list[cache.Entry], as_json: bool) -> None:
@@ -106,7 +110,7 @@ def _removed(root: Path, what: str, removed: list[cache.Entry], as_json: bool) -
         return
     freed = cache.total_size(removed)
     print(
-        f"{what}: removed {len(removed)} entries ({cache.format_size(freed)}); "
+        f"{what}: removed {_entries(len(removed))} ({cache.format_size(freed)}); "
         f"{len(left)} left ({cache.format_size(cache.total_size(left))}) in {root}"
     )
 
