@@ -348,3 +348,43 @@ def test_cache_command_says_which_bad_size(tmp_path: Path) -> None:
     result = run_cli("cache", "prune", "--max-size", "lots")
     assert result.returncode == 2
     assert "'lots' is not a size" in result.stderr
+
+
+def test_concurrent_stores_and_reads_of_one_key_never_serve_a_broken_entry(
+    module: Path, tmp_path: Path
+) -> None:
+    import threading
+
+    root = tmp_path / "cache"
+    built = pack_bundle(spec_for(module, tmp_path / "out"))
+    expected = built.path.read_bytes()
+    key = "e" * 64
+    record = {"bundle": "etl", "dag_ids": ["etl", "audit"], "project": "", "warnings": []}
+    failures: list[str] = []
+
+    def writer() -> None:
+        run = cache.BundleCache.open(root)
+        assert run is not None
+        for _ in range(5):
+            run.store(key, built.path, record)
+
+    def reader(number: int) -> None:
+        run = cache.BundleCache.open(root)
+        assert run is not None
+        for attempt in range(10):
+            dest = tmp_path / f"read-{number}-{attempt}"
+            hit = run.fetch(key, dest)
+            if hit is not None and dest.read_bytes() != expected:
+                failures.append(str(dest))
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    threads += [threading.Thread(target=reader, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert [path.name for path in (root / "entries").iterdir()] == [key]  # no staging left
+    run = cache.BundleCache.open(root)
+    assert run is not None
+    assert run.fetch(key, tmp_path / "final") is not None
