@@ -388,3 +388,13 @@ def test_concurrent_stores_and_reads_of_one_key_never_serve_a_broken_entry(
     run = cache.BundleCache.open(root)
     assert run is not None
     assert run.fetch(key, tmp_path / "final") is not None
+
+
+def test_a_store_removes_the_old_per_module_folders(module: Path, tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    legacy = root / "projects" / "2b1504684bf8921a" / "7e"
+    legacy.mkdir(parents=True)
+    (legacy / "bundle").write_bytes(b"old")
+    pack_bundle(spec_for(module, tmp_path / "out"), cache_dir=root)
+    assert not (root / "projects").exists()
+    assert len(entries(root)) == 1

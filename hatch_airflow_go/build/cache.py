@@ -75,7 +75,7 @@ MAX_INDEX_BYTES = 4 << 20
 INDEX_LIMIT = 256
 ENTRIES = "entries"
 INDEX = "index"
-# What version 3 and before kept here; `cache clear` removes it.
+# What version 3 and before kept here (never read now): prune and `cache clear` remove it.
 LEGACY = "projects"
 # A file whose mtime is this close to now may still change within the same timestamp tick:
 # such a tree is not recorded in the stat index (the content hash still decides).
@@ -766,6 +766,8 @@ def total_size(entries: Iterable[Entry]) -> int:
 def prune(root: Path, max_size: int, *, keep: Iterable[str] = ()) -> list[Entry]:
     """Evict the least recently used entries until the cache fits ``max_size``, except those
     in ``keep``. Returns the entries removed."""
+    # Version 3's per-module folders are never read again: they go first, whole.
+    shutil.rmtree(root / LEGACY, ignore_errors=True)
     entries = list_entries(root)
     total = total_size(entries)
     kept = set(keep)
