@@ -125,7 +125,10 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
             return
         problem = cache.check_root(root, create=False)
         if problem is not None:
-            self.app.display_warning(f"[{PLUGIN_NAME}] warning: {problem}")
+            self.app.display_warning(
+                f"[{PLUGIN_NAME}] warning: {problem.problem}; `hatch clean` leaves it alone "
+                f"(fix: {problem.fix})"
+            )
             return
         project = cache.normalize_project(self.metadata.name)
         removed = cache.clear(root, project=project)

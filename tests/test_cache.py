@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -398,3 +400,38 @@ def test_a_store_removes_the_old_per_module_folders(module: Path, tmp_path: Path
     pack_bundle(spec_for(module, tmp_path / "out"), cache_dir=root)
     assert not (root / "projects").exists()
     assert len(entries(root)) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another uid needs root")
+def test_without_home_a_planted_tmp_cache_is_refused_by_pack(module: Path, tmp_path: Path) -> None:
+    # The reported attack: no HOME, so the cache is $TMPDIR/hatch-airflow-go-<uid>, which
+    # another user can create first. Go's own caches are pointed at the usual warm ones.
+    go_env = subprocess.run(
+        ["go", "env", "GOCACHE", "GOMODCACHE", "GOPATH"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("HOME", "XDG_CACHE_HOME") and not key.startswith("AIRFLOW_GO_")
+    }
+    env.update(TMPDIR=str(tmp_path / "tmp"), GOCACHE=go_env[0], GOMODCACHE=go_env[1])
+    env["GOPATH"] = go_env[2]
+    (tmp_path / "tmp").mkdir()
+    planted = tmp_path / "tmp" / f"hatch-airflow-go-{os.geteuid()}"
+    argv = [sys.executable, "-m", "hatch_airflow_go", "pack", "./cmd/etl", "--json"]
+
+    def pack(out: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*argv, "--output", str(tmp_path / out)],
+            cwd=module, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+
+    first = pack("one")
+    assert first.returncode == 0, first.stderr
+    assert entries(planted)  # the first run made (and used) the folder
+    chown_tree(planted, NOBODY)
+    second = pack("two")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["cached"] is False
+    assert f"the bundle cache {planted} is not private" in second.stderr
+    assert f"owned by uid {NOBODY}" in second.stderr

@@ -214,36 +214,50 @@ def _mkdir_private(path: Path) -> None:
         path.mkdir(mode=0o700)
 
 
-def check_root(root: Path, *, create: bool = True) -> Optional[str]:
-    """The warning that makes ``root`` unusable as a cache, or None when it is private.
+@dataclass(frozen=True)
+class RootProblem:
+    """Why a cache root cannot be used, and the fix."""
+
+    root: Path
+    problem: str
+    fix: str
+
+    def warning(self) -> str:
+        return f"{self.problem}; this build does not use it (fix: {self.fix})"
+
+
+def check_root(root: Path, *, create: bool = True) -> Optional[RootProblem]:
+    """Why ``root`` is unusable as a cache, or None when it is a private folder.
 
     ``create`` makes a missing root (mode 0700).
     """
+    yours = f"set {DIR_ENV} to a folder of your own"
     try:
         if create and not root.exists():
             _mkdir_private(root)
         st = root.stat()
     except OSError as error:
-        return (
-            f"the bundle cache {root} cannot be used ({error.strerror or error}), so this "
-            f"build does not use it (fix: make it a writable folder of yours, or set {DIR_ENV} "
-            "to one)"
+        return RootProblem(
+            root,
+            f"the bundle cache {root} cannot be used ({error.strerror or error})",
+            f"make it a writable folder of yours, or {yours}",
         )
     if not stat.S_ISDIR(st.st_mode):
-        return (
-            f"the bundle cache {root} is not a folder, so this build does not use it (fix: "
-            f"remove it, or set {DIR_ENV} to a folder of yours)"
+        return RootProblem(
+            root, f"the bundle cache {root} is not a folder", f"remove it, or {yours}"
         )
     problem = privacy_problem(st)
     if problem is None:
         return None
     if "owned by" in problem:
-        fix = f"remove it if you do not trust it, or set {DIR_ENV} to a folder of your own"
+        fix = f"remove it if you do not trust it, or {yours}"
     else:
-        fix = f"chmod 700 {root}, or set {DIR_ENV} to a folder of your own"
-    return (
+        fix = f"chmod 700 {root}, or {yours}"
+    return RootProblem(
+        root,
         f"the bundle cache {root} is not private: {problem}, so another user could plant "
-        f"bundles in it; this build does not use it (fix: {fix})"
+        "bundles in it",
+        fix,
     )
 
 
@@ -487,7 +501,7 @@ class BundleCache:
             return None
         problem = check_root(root)
         if problem is not None:
-            log.warning(problem)
+            log.warning(problem.warning())
             return None
         return cls(root=root, limit=size_limit(limit))
 
@@ -823,6 +837,7 @@ __all__ = [
     "CachedBundle",
     "Entry",
     "KeyInputs",
+    "RootProblem",
     "check_root",
     "clear",
     "default_cache_dir",

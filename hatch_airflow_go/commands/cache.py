@@ -54,12 +54,8 @@ def _root() -> Path:
     root = cache.default_cache_dir()
     problem = cache.check_root(root, create=False) if root.exists() else None
     if problem is not None:
-        raise ConfigError(problem.split(" (fix: ")[0], path=root, fix=_fix_of(problem))
+        raise ConfigError(problem.problem, path=root, fix=problem.fix)
     return root
-
-
-def _fix_of(problem: str) -> str:
-    return problem.rsplit("(fix: ", 1)[-1].rstrip(")")
 
 
 def _entries(count: int) -> str:
