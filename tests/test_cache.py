@@ -183,9 +183,12 @@ def project_with_inner_sdk(root: Path) -> Path:
     return module
 
 
+@pytest.mark.parametrize("cgo", [False, True])
 def test_the_same_project_at_two_locations_shares_one_entry_and_its_bytes(
-    tmp_path: Path,
+    tmp_path: Path, cgo: bool
 ) -> None:
+    if cgo and shutil.which("gcc") is None:
+        pytest.skip("no C compiler (gcc) on PATH: a cgo build needs one")
     root = tmp_path / "cache"
     one = project_with_inner_sdk(tmp_path / "a" / "checkout")
     two = project_with_inner_sdk(tmp_path / "b" / "elsewhere" / "copy")
@@ -196,13 +199,13 @@ def test_the_same_project_at_two_locations_shares_one_entry_and_its_bytes(
         assert found is not None
         return found
 
-    first = pack_bundle(spec_for(one, tmp_path / "out1"), cache_dir=cache_dir(one))
-    second = pack_bundle(spec_for(two, tmp_path / "out2"), cache_dir=cache_dir(two))
+    first = pack_bundle(spec_for(one, tmp_path / "out1", cgo=cgo), cache_dir=cache_dir(one))
+    second = pack_bundle(spec_for(two, tmp_path / "out2", cgo=cgo), cache_dir=cache_dir(two))
     assert not first.cached
     assert second.cached
     assert len(entries(root)) == 1
     # -trimpath: the bundle built at the second location has exactly the cached bytes.
-    fresh = pack_bundle(spec_for(two, tmp_path / "out3"))
+    fresh = pack_bundle(spec_for(two, tmp_path / "out3", cgo=cgo))
     assert fresh.path.read_bytes() == second.path.read_bytes() == first.path.read_bytes()
 
 
