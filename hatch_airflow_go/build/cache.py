@@ -53,7 +53,6 @@ from typing import Any, Optional
 from hatch_airflow_go import __version__, log, tempfiles
 from hatch_airflow_go.errors import BundleError, ManifestError
 from hatch_airflow_go.format import footer
-from hatch_airflow_go.format.manifest import parse_embedded
 from hatch_airflow_go.golang.toolchain import cache_root
 from hatch_airflow_go.regularfile import open_regular, read_regular
 
@@ -636,6 +635,10 @@ def _fetch(entry: Path, key: str, dest: Path) -> Optional[CachedBundle]:
         os.close(fd)
     if copied != size or hashed != digest:
         raise ValueError("its bundle's sha256 differs from the record's")
+    # Imported here: the settings model reads sizes through this module, and hatch's
+    # dependency inspection should not pay for the manifest machinery (PyYAML).
+    from hatch_airflow_go.format.manifest import parse_embedded
+
     info = footer.read_bundle(dest, check_hash=False)  # the whole file is proven already
     _, manifest_bytes = footer.read_regions(info)
     manifest = parse_embedded(manifest_bytes, path=dest)

@@ -475,13 +475,13 @@ class _Reader:
 
     def cache_size(self) -> Optional[int]:
         """Bytes, from a size string or an integer (the environment's string wins)."""
-        from hatch_airflow_go.build.cache import parse_size
-
         option = _OPTION_BY_KEY["cache-size"]
         env = self._env(option)
         value: Any = env if env is not None else self.config.get(option.key)
         if value is None:
             return None
+        from hatch_airflow_go.build.cache import parse_size  # only when there is a size
+
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
         if isinstance(value, str):
