@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Optional
@@ -133,14 +132,30 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         return []
 
     def clean(self, versions: list[str]) -> None:
-        """``hatch clean``: drop this project's bundle cache."""
+        """``hatch clean``: drop this project's entries from the shared bundle cache (other
+        projects' stay); a cache that is not private is left alone, with a warning."""
+        from hatch_airflow_go.build import cache
+
         try:
-            cache = self.settings().cache_dir()
+            root = self.settings().cache_dir()
         except AirflowGoError:
             return
-        if cache is not None and cache.is_dir():
-            shutil.rmtree(cache, ignore_errors=True)
-            self.app.display_info(f"[{PLUGIN_NAME}] removed the bundle cache {cache}")
+        if root is None or not root.is_dir():
+            return
+        problem = cache.check_root(root, create=False)
+        if problem is not None:
+            self.app.display_warning(
+                f"[{PLUGIN_NAME}] warning: {problem.problem}; `hatch clean` leaves it alone "
+                f"(fix: {problem.fix})"
+            )
+            return
+        project = cache.normalize_project(self.metadata.name)
+        removed = cache.clear(root, project=project)
+        if removed:
+            self.app.display_info(
+                f"[{PLUGIN_NAME}] removed {len(removed)} cached bundle(s) of {project} "
+                f"from the bundle cache {root}"
+            )
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         log.set_sink(self._display)
@@ -225,8 +240,10 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         self._check_gomod(settings)
         # Tracked and named with this run's tag: removed on a signal, swept after a kill.
         self._workdir = tempfiles.make_directory(tempfiles.system_temp_dir(), "hatch-airflow-go-")
-        specs = settings.bundle_specs(self.project_root, self._workdir / "bundles")
-        built = pack_bundles(specs, cache_dir=settings.cache_dir())
+        specs = settings.bundle_specs(
+            self.project_root, self._workdir / "bundles", project=self.metadata.name
+        )
+        built = pack_bundles(specs, cache_dir=settings.cache_dir(), cache_size=settings.cache_size)
         self._judge(settings, built)
         self._check_names(built)
         targets = sorted({(bundle.goos, bundle.goarch) for bundle in built})

@@ -92,7 +92,7 @@ def _check(args: argparse.Namespace) -> int:
     status = EXIT_CLEAN
     with tempfile.TemporaryDirectory(prefix="check-go-bundles-") as out:
         specs = settings.bundle_specs(root, Path(out))
-        built = pipeline.pack_bundles(specs, cache_dir=cache_dir)
+        built = pipeline.pack_bundles(specs, cache_dir=cache_dir, cache_size=settings.cache_size)
         strict = args.strict or settings.strict
         allow = settings.allow_airflow_rejects
         for spec, bundle in zip(specs, built):

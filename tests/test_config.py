@@ -401,19 +401,57 @@ def test_bundle_specs(tmp_path: Path) -> None:
     assert plain.supervisor_schema_version is None
 
 
-def test_cache_dir_is_per_module_and_optional(
+def test_cache_dir_is_one_shared_cache_wherever_the_module_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One cache for every module and checkout: its keys are location-free, so a wheel built
+    # from an sdist unpacked in a new folder finds the entry a build elsewhere stored.
     monkeypatch.setenv("AIRFLOW_GO_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = settings(tmp_path, **{"module-dir": "a"}).cache_dir()
     second = settings(tmp_path, **{"module-dir": "b"}).cache_dir()
-    assert first is not None
-    assert second is not None
-    assert first != second
-    assert first.parent == tmp_path / "cache" / "projects"
+    assert first == second == tmp_path / "cache"
     assert settings(tmp_path, cache=False).cache_dir() is None
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [("2GiB", 2 << 30), ("500MB", 500_000_000), ("800M", 800 << 20), (1000, 1000), ("0", 0)],
+)
+def test_cache_size_takes_units_and_bytes(tmp_path: Path, value: Any, size: int) -> None:
+    assert settings(tmp_path, **{"cache-size": value}).cache_size == size
+
+
+def test_cache_size_defaults_to_none_and_the_environment_wins(tmp_path: Path) -> None:
+    assert settings(tmp_path).cache_size is None
+    env = {"AIRFLOW_GO_CACHE_SIZE": "1KiB"}
+    assert settings(tmp_path, env, **{"cache-size": "2GiB"}).cache_size == 1024
+
+
+@pytest.mark.parametrize("value", ["lots", "2 parsecs", True, [1], -5])
+def test_bad_cache_size_is_one_message_with_a_fix(tmp_path: Path, value: Any) -> None:
+    error = error_of(tmp_path, **{"cache-size": value})
+    assert "`cache-size`" in str(error)
+    assert error.fix is not None
+    assert "2GiB" in error.fix
+
+
+def test_bad_cache_size_in_the_environment_names_the_variable(tmp_path: Path) -> None:
+    error = error_of(tmp_path, {"AIRFLOW_GO_CACHE_SIZE": "huge"})
+    assert "AIRFLOW_GO_CACHE_SIZE" in str(error)
+
+
+def test_load_settings_records_the_normalised_project_name(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "Acme_DAGs"\n\n'
+        "[tool.hatch.build.targets.wheel.hooks.airflow_go]\n"
+        '[[tool.hatch.build.targets.wheel.hooks.airflow_go.bundles]]\npackage = "./cmd/x"\n'
+    )
+    loaded = load_settings(tmp_path / "pyproject.toml", {})
+    assert loaded.project == "Acme_DAGs"
+    (spec,) = loaded.bundle_specs(tmp_path, tmp_path / "out")
+    assert spec.project == "acme-dags"
 
 
 def write(path: Path, text: str) -> Path:

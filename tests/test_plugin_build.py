@@ -21,6 +21,7 @@ from typing import Optional
 
 import pytest
 
+from hatch_airflow_go.build import cache
 from hatch_airflow_go.build.config import load_settings
 from hatch_airflow_go.build.editable import STAMP_DIR, stale_editable_bundles
 from hatch_airflow_go.format import footer
@@ -345,10 +346,13 @@ def test_cgo_setting_links_glibc_and_tags_the_wheel_for_its_floor(
     assert f"py3-none-{platform}" in {str(tag) for tag in sys_tags()}
     assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
     assert "hello (linux/amd64)" in output
-    # A cgo wheel and the static one never share a cache entry.
-    static = ok(build(project, outdir=tmp_path / "static", env=env))
-    assert "1 dag(s), built in" in static
-    assert only(tmp_path / "static", "*.whl").name.endswith(f"{STATIC_X86}.whl")
+    # A cgo wheel and the static one never share a cache entry: the static build is served
+    # a static bundle (the cache is shared with the other copies of this project, so it may
+    # come from the cache, but never the cgo one just stored).
+    ok(build(project, outdir=tmp_path / "static", env=env))
+    static_wheel = only(tmp_path / "static", "*.whl")
+    assert static_wheel.name.endswith(f"{STATIC_X86}.whl")
+    assert elf_interpreter(bundle_from_wheel(static_wheel, "hello", tmp_path / "s")) is None
 
 
 def test_cgo_cross_build_without_cc_fails_with_one_message(work: Path, env: dict[str, str]) -> None:
@@ -440,14 +444,22 @@ def test_hatch_build_packs_two_bundles(
     assert source == (project / "go" / "cmd" / "beta" / "dags.go").read_bytes()
 
 
-def test_hatch_clean_removes_the_bundle_cache(two: tuple[Path, Path, str, dict[str, str]]) -> None:
+def test_hatch_clean_removes_only_this_projects_cache_entries(
+    two: tuple[Path, Path, str, dict[str, str]], single: tuple[Path, Path, str]
+) -> None:
+    # The cache is shared by every project: `hatch clean` of two-subdir leaves single's.
     project, _, _, hatch_env = two
-    cache = load_settings(project / "pyproject.toml", hatch_env).cache_dir()
-    assert cache is not None
-    assert cache.is_dir()
-    assert any(cache.iterdir())
-    ok(run([str(VENV_BIN / "hatch"), "clean"], cwd=project, env=hatch_env))
-    assert not cache.exists()
+    root = load_settings(project / "pyproject.toml", hatch_env).cache_dir()
+    assert root is not None
+
+    def projects() -> list[str]:
+        return sorted({entry.project for entry in cache.list_entries(root)})
+
+    before = projects()
+    assert {"single-bundle", "two-subdir"} <= set(before)
+    output = ok(run([str(VENV_BIN / "hatch"), "clean"], cwd=project, env=hatch_env))
+    assert "removed 2 cached bundle(s) of two-subdir" in output
+    assert projects() == [name for name in before if name != "two-subdir"]
 
 
 def test_sdist_check_passes_when_the_go_files_are_included(

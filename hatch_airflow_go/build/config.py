@@ -15,9 +15,9 @@ environment variable counts as unset.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import difflib
-import hashlib
 import os
 import re
 import shlex
@@ -77,7 +77,7 @@ class Option:
     """One top-level setting: its TOML key, type, default and description."""
 
     key: str
-    kind: str  # "str", "optional-str", "bool", "list", "bundles"
+    kind: str  # "str", "optional-str", "bool", "list", "size", "bundles"
     default: Any
     help: str
 
@@ -147,6 +147,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("smoke-test", "bool", False, "smoke-test host-platform bundles as Airflow starts them"),
     Option("skip", "bool", False, "build no bundles at all (the wheel is built without them)"),
     Option("cache", "bool", True, "reuse bundles from the build cache when no input changed"),
+    Option(
+        "cache-size",
+        "size",
+        None,
+        'the build cache\'s size limit, e.g. "2GiB", "500MB" or bytes (default 2 GiB); the '
+        "least recently used bundles go first",
+    ),
     Option("bundles", "bundles", [], "the bundles to build (an array of tables, see below)"),
 )
 
@@ -201,11 +208,13 @@ class Settings:
     smoke_test: bool = False
     skip: bool = False
     cache: bool = True
+    cache_size: Optional[int] = None  # bytes; None: the cache's default (or its variable)
     bundles: tuple[BundleSettings, ...] = ()
     goos: Optional[str] = None  # the resolved target; None means "the host's"
     goarch: Optional[str] = None
     where: str = WHEEL_TABLE  # the table the settings came from, for messages
     cache_root: Optional[str] = None  # $AIRFLOW_GO_CACHE_DIR of the given environment
+    project: str = ""  # [project] name, PEP 503 normalised, when read from pyproject.toml
 
     @classmethod
     def from_hook_config(
@@ -232,14 +241,17 @@ class Settings:
         *,
         reproducible: bool = True,
         introspect_timeout: float = 60.0,
+        project: Optional[str] = None,
     ) -> list[BundleSpec]:
         """One :class:`~hatch_airflow_go.build.pipeline.BundleSpec` per configured bundle.
 
         ``reproducible`` puts the pipeline's ``-trimpath -buildvcs=false`` in front of the
-        user's flags (the user's flags come last, so they can still override).
+        user's flags (the user's flags come last, so they can still override). ``project``
+        (default: the settings' own) names the distribution the cache entries belong to.
         """
         # Imported here: the pipeline pulls in the manifest schema machinery, which hatch's
         # dependency inspection (it only calls dependencies()) never needs.
+        from hatch_airflow_go.build.cache import normalize_project
         from hatch_airflow_go.build.pipeline import REPRODUCIBLE_FLAGS, BundleSpec
 
         del root  # module_dir is already absolute; kept for the agreed signature
@@ -261,24 +273,23 @@ class Settings:
                 go=self.go,
                 introspect_timeout=introspect_timeout,
                 smoke_test=self.smoke_test,
+                project=normalize_project(self.project if project is None else project),
             )
             for bundle in self.bundles
         ]
 
     def cache_dir(self) -> Optional[Path]:
-        """This project's build cache, or ``None`` when ``cache = false``.
+        """The user's build cache, or ``None`` when ``cache = false``.
 
-        One directory per Go module (keyed by its absolute path) inside the user's cache, so
-        that ``hatch clean`` can drop exactly this project's entries, and the wheel build and
-        the ``check-go-bundles`` pre-commit hook of one checkout share their cache.
+        One cache for every project and checkout: its keys do not depend on where a tree
+        is, so a wheel built from an unpacked sdist in a new folder still hits. Entries
+        record their project, so ``hatch clean`` drops only this project's.
         """
         if not self.cache:
             return None
-        from hatch_airflow_go.build.pipeline import default_cache_dir
+        from hatch_airflow_go.build.cache import default_cache_dir
 
-        digest = hashlib.sha256(str(self.module_dir).encode()).hexdigest()[:16]
-        root = Path(self.cache_root) if self.cache_root else default_cache_dir()
-        return root / "projects" / digest
+        return Path(self.cache_root) if self.cache_root else default_cache_dir()
 
 
 def _closest(key: str, valid: Sequence[str]) -> str:
@@ -402,6 +413,7 @@ class _Reader:
             smoke_test=self._bool(_OPTION_BY_KEY["smoke-test"]),
             skip=self._bool(_OPTION_BY_KEY["skip"]),
             cache=self._bool(_OPTION_BY_KEY["cache"]),
+            cache_size=self.cache_size(),
             bundles=self.bundles(),
             goos=goos,
             goarch=goarch,
@@ -460,6 +472,34 @@ class _Reader:
                 'write it as install-dir = "my_package/bundles"',
             )
         return cleaned
+
+    def cache_size(self) -> Optional[int]:
+        """Bytes, from a size string or an integer (the environment's string wins)."""
+        option = _OPTION_BY_KEY["cache-size"]
+        env = self._env(option)
+        value: Any = env if env is not None else self.config.get(option.key)
+        if value is None:
+            return None
+        from hatch_airflow_go.build.cache import parse_size  # only when there is a size
+
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str):
+            try:
+                return parse_size(value)
+            except ValueError as error:
+                if env is not None:
+                    raise self._env_error(
+                        option.env_var, str(error), f'set it like {option.env_var}="2GiB"'
+                    ) from None
+                raise self._error(
+                    option.key, str(error), f'write it as {option.key} = "2GiB"'
+                ) from None
+        raise self._error(
+            option.key,
+            f"must be a size string or a number of bytes, not {_type_name(value)}",
+            f'write it as {option.key} = "2GiB"',
+        )
 
     def schema_version(self) -> Optional[str]:
         option = _OPTION_BY_KEY["supervisor-schema-version"]
@@ -700,7 +740,8 @@ def _wheel_table(
 def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) -> Settings:
     """Read the hook's settings from a pyproject.toml, as the build would see them."""
     environ = os.environ if environ is None else environ
-    found = _wheel_table(_read_pyproject(pyproject), pyproject)
+    data = _read_pyproject(pyproject)
+    found = _wheel_table(data, pyproject)
     if found is None:
         raise ConfigError(
             f"has no [{WHEEL_TABLE}] table",
@@ -708,9 +749,17 @@ def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) 
             fix=f'add [{WHEEL_TABLE}] and a [[{WHEEL_TABLE}.bundles]] package = "./cmd/NAME"',
         )
     table, where = found
-    return Settings.from_hook_config(
+    settings = Settings.from_hook_config(
         table, root=pyproject.parent.resolve(), environ=environ, where=where
     )
+    return dataclasses.replace(settings, project=_project_name(data))
+
+
+def _project_name(data: Mapping[str, Any]) -> str:
+    """``[project] name`` of a pyproject.toml's data, or "" when it has none."""
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def load_sdist_settings(

@@ -1,16 +1,13 @@
 """Build bundles: discover -> build -> introspect -> render -> pack (-> smoke test).
 
 The hatch hook, the CLI's ``pack`` and the ``check-go-bundles`` pre-commit hook all come
-through here. A content-hash cache makes an unchanged rebuild skip ``go build`` altogether:
-its key covers everything that changes a bundle's bytes (see :func:`_cache_key`).
+through here. A content-hash cache (:mod:`hatch_airflow_go.build.cache`) makes an unchanged
+rebuild skip ``go build`` altogether: its key covers everything that changes a bundle's bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,13 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
-from hatch_airflow_go import __version__, log, tempfiles
+from hatch_airflow_go import log, tempfiles
 from hatch_airflow_go.build import twinmemo
+from hatch_airflow_go.build.cache import BundleCache, KeyInputs
 from hatch_airflow_go.build.config import schema_version_problem
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
-    BundleError,
     ConfigError,
     PackError,
 )
@@ -39,43 +36,12 @@ from hatch_airflow_go.format.manifest import (
 )
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.introspect import introspect
-from hatch_airflow_go.golang.toolchain import GoToolchain, cache_root, find_go
+from hatch_airflow_go.golang.toolchain import GoToolchain, find_go
 from hatch_airflow_go.process import sweep_leftovers
 
 # What the hatch hook adds so that two builds of one tree give the same bytes wherever the
 # checkout lives. The CLI's `pack` passes flags verbatim, as upstream's packer does.
 REPRODUCIBLE_FLAGS = ("-trimpath", "-buildvcs=false")
-
-# Environment variables that change what `go build` produces.
-_GO_OUTPUT_ENV = (
-    "CGO_ENABLED",
-    "GOFLAGS",
-    "GOEXPERIMENT",
-    "GOAMD64",
-    "GOARM",
-    "GOARM64",
-    "GO386",
-    "GOMIPS",
-    "GOMIPS64",
-    "GOPPC64",
-    "GORISCV64",
-    "GOWASM",
-    "GOWORK",
-    "GOTOOLCHAIN",
-    "GOFIPS140",
-    "CGO_CFLAGS",
-    "CGO_CPPFLAGS",
-    "CGO_CXXFLAGS",
-    "CGO_LDFLAGS",
-    "CC",
-    "CXX",
-)
-_MODULE_FILES = ("go.mod", "go.sum", "vendor/modules.txt")
-# 3: bundles whose SDK reports no supervisor_schema_version are refused, not cached.
-_CACHE_FORMAT = 3
-# A file whose mtime is this close to now may still change within the same timestamp
-# tick: such a tree is not recorded in the stat index (the content hash still decides).
-_RACY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +69,7 @@ class BundleSpec:
     introspect_timeout: float = 60.0
     smoke_test: bool = False
     output: Optional[Path] = None  # an explicit file path; default output_dir / name
+    project: str = ""  # the distribution (PEP 503 normalised) its cache entries belong to
 
 
 @dataclass(frozen=True)
@@ -152,21 +119,6 @@ class BuiltBundle:
         )
 
 
-def default_cache_dir() -> Path:
-    """Where bundles are cached between builds: never inside the user's repository.
-
-    ``$AIRFLOW_GO_CACHE_DIR``, else ``~/.cache/hatch-airflow-go`` (``$XDG_CACHE_HOME`` and
-    HOME-less machines: the toolchain's per-user cache root, shared with Go's fallbacks).
-    """
-    explicit = os.environ.get("AIRFLOW_GO_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    home = os.environ.get("HOME")
-    if home and not os.environ.get("XDG_CACHE_HOME"):
-        return Path(home) / ".cache" / "hatch-airflow-go"
-    return cache_root()
-
-
 def planned_output(spec: BundleSpec) -> Optional[Path]:
     """The output path when it is known without asking go: an explicit output or name, or a
     relative package path (the default name is the package directory's, upstream's rule)."""
@@ -188,69 +140,11 @@ def resolve_target(spec: BundleSpec, toolchain: GoToolchain) -> tuple[str, str]:
     return goos, goarch
 
 
-def _workspace_candidates(module_dir: Path, env: Mapping[str, str]) -> list[Path]:
-    """The go.work files go would consider for this module (it searches upwards)."""
-    explicit = env.get("GOWORK", "")
-    if explicit == "off":
-        return []
-    if explicit:
-        return [Path(explicit), Path(explicit + ".sum")]
-    found: list[Path] = []
-    for folder in (module_dir, *module_dir.parents):
-        found.extend((folder / "go.work", folder / "go.work.sum"))
-    return found
-
-
-def _go_env_file(env: Mapping[str, str]) -> Path:
-    """The file `go env -w` writes to: its settings change builds like variables do."""
-    explicit = env.get("GOENV")
-    if explicit and explicit != "off":
-        return Path(explicit)
-    config = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "/")) / ".config")
-    return Path(config) / "go" / "env"
-
-
-def _stat_signature(path: Path) -> Optional[list[int]]:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a cache index file; any failure just leaves the index unwritten."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tempfiles.write_bytes(path, data)
-    except OSError:
-        return  # an unwritable cache costs speed, never a failed build
-
-
-def _c_compiler(env: Mapping[str, str], goos: str) -> list[str]:
-    """The C compiler go would use (CC, else Go's default for the target) and where PATH finds
-    it: with CGO_ENABLED unset, whether one is found decides Go's cgo default."""
-    default = "clang" if goos in ("darwin", "ios", "freebsd", "openbsd") else "gcc"
-    cc = env.get("CC") or default
-    words = cc.split()
-    found = shutil.which(words[0], path=env.get("PATH")) if words else None
-    return [cc, found or ""]
-
-
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    return footer.sha256_file(path).hex()
-
-
 class _Job:
     """The state of one bundle's build, so each step reads as one short method."""
 
-    def __init__(self, spec: BundleSpec, cache_dir: Optional[Path]) -> None:
+    def __init__(self, spec: BundleSpec) -> None:
         self.spec = spec
-        self.cache_dir = cache_dir
         self.module_dir = spec.module_dir.resolve()
         self.toolchain = find_go(explicit=spec.go, module_dir=self.module_dir)
         self.goos, self.goarch = resolve_target(spec, self.toolchain)
@@ -327,110 +221,28 @@ class _Job:
         footer.check_output_path(output, inputs)
         return name, output
 
-    def spec_fingerprint(self) -> str:
-        """Everything about the request except file contents, for the stat index."""
-        material = {
-            "format": _CACHE_FORMAT,
-            "hatch_airflow_go": __version__,
-            "go": [str(self.toolchain.go), self.toolchain.version_text],
-            "module": str(self.module_dir),
-            "spec": [self.spec.package, self.spec.name, str(self.spec.source or "")],
-            "target": [self.goos, self.goarch, self.spec.cgo, self.spec.pinned_env],
-            "flags": list(self.spec.build_flags),
-            "exact_upstream": self.spec.exact_upstream,
-            "schema_version": self.spec.supervisor_schema_version,
-            "env": sorted(self.spec.env.items()),
-            "go_env": [(key, self.env.get(key, "")) for key in _GO_OUTPUT_ENV],
-            "cc": _c_compiler(self.env, self.goos),
-            "metadata": str(self.spec.metadata_file or ""),
-        }
-        return _sha256_bytes(json.dumps(material, sort_keys=True).encode())
-
-    def remembered_key(self, cache_dir: Path) -> Optional[tuple[Path, str]]:
-        """The (source, cache key) computed last time, if no input file has been touched.
-
-        Computing the key costs a `go list -deps` run; an unchanged tree is recognised by the
-        stat of every watched path (see :meth:`_watched`), so a no-op rebuild runs no go
-        command at all beyond the toolchain's one-time `go env` probe.
-        """
-        index = cache_dir / "index" / f"{self.spec_fingerprint()}.json"
-        try:
-            record = json.loads(index.read_text(encoding="utf-8"))
-            unchanged = all(
-                _stat_signature(Path(path)) == signature
-                for path, signature in record["stats"].items()
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return (Path(record["source"]), str(record["key"])) if unchanged else None
-
-    def remember_key(
-        self, cache_dir: Path, source: Path, key: str, stats: Mapping[str, Optional[list[int]]]
-    ) -> None:
-        """Record the key with the stats taken before hashing, unless the tree is racy."""
-        newest = max((sig[0] for sig in stats.values() if sig is not None), default=0)
-        if newest / 1e9 > time.time() - _RACY_SECONDS:
-            return  # something changed just now: it could change again unseen in this tick
-        record = {"source": str(source), "key": key, "stats": dict(stats)}
-        _write_atomically(
-            cache_dir / "index" / f"{self.spec_fingerprint()}.json",
-            json.dumps(record).encode(),
+    def key_inputs(self) -> KeyInputs:
+        """What the cache keys this build by (see :mod:`hatch_airflow_go.build.cache`)."""
+        spec = self.spec
+        return KeyInputs(
+            module_dir=self.module_dir,
+            package=spec.package,
+            name=spec.name,
+            source=spec.source,
+            project=spec.project,
+            go=self.toolchain.go,
+            go_version=self.toolchain.version_text,
+            goos=self.goos,
+            goarch=self.goarch,
+            cgo=spec.cgo,
+            pinned_env=spec.pinned_env,
+            build_flags=spec.build_flags,
+            exact_upstream=spec.exact_upstream,
+            schema_version=spec.supervisor_schema_version,
+            spec_env=spec.env,
+            go_env=self.env,
+            metadata_file=spec.metadata_file,
         )
-
-    def _watched(self, files: list[Path], source: Path) -> list[Path]:
-        """Every path whose change (or appearance) can change the bundle.
-
-        Input files and the directories holding them (a new file changes its directory's
-        mtime); go.mod, go.sum, vendor/modules.txt; every go.work go would pick up from here
-        to the root (present or not); the `go env -w` file; the metadata file.
-        """
-        watched = {*files, *(path.parent for path in files), source, source.parent}
-        watched.update(self.module_dir / rel for rel in _MODULE_FILES)
-        watched.update(_workspace_candidates(self.module_dir, self.env))
-        watched.add(_go_env_file(self.env))
-        if self.spec.metadata_file is not None:
-            watched.add(self.spec.metadata_file.resolve())
-        return sorted(watched)
-
-    def cache_key(
-        self, name: str, source: Path, files: list[Path]
-    ) -> tuple[str, dict[str, Optional[list[int]]]]:
-        """The content-hash key over the build's inputs, and the stats taken before hashing
-        (so an edit made while hashing is seen as a change next time, never missed)."""
-        watched = self._watched(files, source)
-        stats = {str(path): _stat_signature(path) for path in watched}
-        digests = {}
-        for path in watched:
-            if not path.is_file():
-                continue
-            label = (
-                str(path.relative_to(self.module_dir))
-                if path.is_relative_to(self.module_dir)
-                else str(path)
-            )
-            digests[label] = _file_digest(path)
-        material = {
-            "format": _CACHE_FORMAT,
-            "hatch_airflow_go": __version__,
-            "go": self.toolchain.version_text,
-            "target": [self.goos, self.goarch],
-            "cgo": self.spec.cgo,
-            "pinned_env": self.spec.pinned_env,
-            "package": self.spec.package,
-            "name": name,
-            "source": source.name,
-            "flags": list(self.spec.build_flags),
-            "exact_upstream": self.spec.exact_upstream,
-            "schema_version": self.spec.supervisor_schema_version,
-            "env": sorted(self.spec.env.items()),
-            "go_env": [(key, self.env.get(key, "")) for key in _GO_OUTPUT_ENV],
-            "cc": _c_compiler(self.env, self.goos),
-            "metadata": (
-                _file_digest(self.spec.metadata_file) if self.spec.metadata_file else None
-            ),
-            "files": sorted(digests.items()),
-        }
-        return _sha256_bytes(json.dumps(material, sort_keys=True).encode()), stats
 
     def go_build(self, out: Path, env: Mapping[str, str]) -> None:
         # go's own work folder goes inside our scratch folder: a go killed with us (a signal)
@@ -618,43 +430,6 @@ def _smoke(bundle: Path) -> None:
         raise result.error()
 
 
-def _cache_lookup(entry: Path) -> Optional[dict[str, Any]]:
-    record_path = entry / "record.json"
-    bundle = entry / "bundle"
-    if not (record_path.is_file() and bundle.is_file()):
-        return None
-    try:
-        record: dict[str, Any] = json.loads(record_path.read_text(encoding="utf-8"))
-        info = footer.read_bundle(bundle)
-    except (OSError, ValueError, BundleError):
-        return None  # a damaged cache entry is rebuilt, never trusted
-    if info.binary_sha256_hex != record.get("binary_sha256"):
-        return None
-    return record
-
-
-def _cache_store(entry: Path, bundle: Path, record: Mapping[str, Any]) -> None:
-    """Put a bundle in the cache; any failure just leaves it uncached."""
-    parent = entry.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        # Named with this run's tag: the next store sweeps one a killed run left.
-        staging = tempfiles.make_directory(parent, ".store-")
-    except OSError:
-        return  # an unwritable cache costs speed, never a failed build
-    try:
-        shutil.copyfile(bundle, staging / "bundle")
-        (staging / "bundle").chmod(0o755)
-        (staging / "record.json").write_text(json.dumps(dict(record), indent=1), encoding="utf-8")
-        shutil.rmtree(entry, ignore_errors=True)
-        os.replace(staging, entry)
-        tempfiles.untrack(staging)
-    except BaseException as error:
-        tempfiles.discard(staging)
-        if not isinstance(error, OSError):
-            raise  # caching is an optimisation only: an OSError just leaves it uncached
-
-
 def _name_the_bundle(
     error: AirflowGoError, spec: BundleSpec, context: Mapping[str, Path | str]
 ) -> AirflowGoError:
@@ -672,28 +447,36 @@ def _name_the_bundle(
     return renamed
 
 
-def pack_bundle(spec: BundleSpec, *, cache_dir: Optional[Path] = None) -> BuiltBundle:
-    """Build, introspect and pack one bundle; ``cache_dir`` enables the build cache.
+def pack_bundle(
+    spec: BundleSpec, *, cache_dir: Optional[Path] = None, cache_size: Optional[int] = None
+) -> BuiltBundle:
+    """Build, introspect and pack one bundle; ``cache_dir`` enables the build cache (of at
+    most ``cache_size`` bytes, default :func:`~hatch_airflow_go.build.cache.size_limit`).
 
     Every error names the bundle; a failed build leaves the output as it was.
     """
+    return _pack_named(spec, BundleCache.open(cache_dir, limit=cache_size))
+
+
+def _pack_named(spec: BundleSpec, cache: Optional[BundleCache]) -> BuiltBundle:
     sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
     context: dict[str, Path | str] = {}
     try:
-        return _pack_bundle(spec, cache_dir, context)
+        return _pack_bundle(spec, cache, context)
     except AirflowGoError as error:
         raise _name_the_bundle(error, spec, context) from error
 
 
 def _pack_bundle(
-    spec: BundleSpec, cache_dir: Optional[Path], context: dict[str, Path | str]
+    spec: BundleSpec, cache: Optional[BundleCache], context: dict[str, Path | str]
 ) -> BuiltBundle:
     started = time.perf_counter()
-    job = _Job(spec, cache_dir)
-    remembered = job.remembered_key(cache_dir) if cache_dir is not None else None
-    entry: Optional[Path] = None
-    if cache_dir is None:
+    job = _Job(spec)
+    if cache is None:
         return _build_and_pack(job, started, context)
+    inputs = job.key_inputs()
+    fingerprint = inputs.fingerprint()
+    remembered = cache.remembered_key(fingerprint)
     if remembered:
         source, key = remembered
         name, output = job.output_path(source)
@@ -707,18 +490,20 @@ def _pack_bundle(
         )
         source = job.source_file(package)
         name, output = job.output_path(source)
-        key, stats = job.cache_key(name, source, files)
-        job.remember_key(cache_dir, source, key, stats)
+        key, stats = inputs.content_key(name, source, files)
+        cache.remember_key(fingerprint, source, key, stats, project=spec.project)
     context["name"] = name
-    entry = cache_dir / key[:2] / key
-    record = _cache_lookup(entry)
-    if record is not None:
-        smoked = spec.smoke_test and job.runs_here
-        if smoked:
-            _smoke(entry / "bundle")
-        _install_copy(entry / "bundle", output)
-        return _built(output, name, job, record, cached=True, started=started, smoked=smoked)
-    return _build_and_pack(job, started, context, source=source, store=entry)
+    with tempfiles.scratch_directory() as workdir:
+        context["workdir"] = workdir
+        hit = cache.fetch(key, workdir / name)
+        if hit is not None:
+            smoked = spec.smoke_test and job.runs_here
+            if smoked:
+                _smoke(hit.path)
+            _install_copy(hit.path, output)
+            record = {"dag_ids": hit.dag_ids, "warnings": hit.warnings, "sdk": hit.sdk}
+            return _built(output, name, job, record, cached=True, started=started, smoked=smoked)
+    return _build_and_pack(job, started, context, source=source, store=(cache, key))
 
 
 def _build_and_pack(
@@ -727,7 +512,7 @@ def _build_and_pack(
     context: dict[str, Path | str],
     *,
     source: Optional[Path] = None,
-    store: Optional[Path] = None,
+    store: Optional[tuple[BundleCache, str]] = None,
 ) -> BuiltBundle:
     """Build, introspect, render and write the bundle (no cache involved).
 
@@ -785,7 +570,11 @@ def _build_and_pack(
             "binary_sha256": written.binary_sha256.hex(),
         }
         if store is not None:
-            _cache_store(store, staged, record)
+            cache, key = store
+            target = f"{job.goos}/{job.goarch}"
+            cache.store(
+                key, staged, {**record, "project": spec.project, "bundle": name, "target": target}
+            )
         _install_copy(staged, output)
     return _built(output, name, job, record, cached=False, started=started, smoked=smoked)
 
@@ -835,6 +624,7 @@ def pack_bundles(
     *,
     cache_dir: Optional[Path] = None,
     jobs: Optional[int] = None,
+    cache_size: Optional[int] = None,
 ) -> list[BuiltBundle]:
     """Pack several bundles concurrently (at most one per CPU), in the order given.
 
@@ -855,7 +645,8 @@ def pack_bundles(
         outputs[out] = spec.package
     workers = max(1, min(len(specs), jobs or os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(pack_bundle, spec, cache_dir=cache_dir) for spec in specs]
+        cache = BundleCache.open(cache_dir, limit=cache_size)  # checked (and warned) once
+        futures = [pool.submit(_pack_named, spec, cache) for spec in specs]
     results: list[BuiltBundle] = []
     failures: list[tuple[BundleSpec, AirflowGoError]] = []
     for spec, future in zip(specs, futures):

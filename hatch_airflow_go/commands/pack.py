@@ -17,12 +17,12 @@ import sys
 from pathlib import Path
 
 from hatch_airflow_go import log
+from hatch_airflow_go.build.cache import default_cache_dir
 from hatch_airflow_go.build.config import schema_version_problem
 from hatch_airflow_go.build.pipeline import (
     REPRODUCIBLE_FLAGS,
     BuiltBundle,
     BundleSpec,
-    default_cache_dir,
     pack_bundle,
     pack_executable,
 )
