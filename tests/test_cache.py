@@ -438,3 +438,58 @@ def test_without_home_a_planted_tmp_cache_is_refused_by_pack(module: Path, tmp_p
     assert json.loads(second.stdout)["cached"] is False
     assert f"the bundle cache {planted} is not private" in second.stderr
     assert f"owned by uid {NOBODY}" in second.stderr
+
+
+def _homeless_env(tmp_path: Path) -> dict[str, str]:
+    """An environment without HOME, GOCACHE or GOPATH: go's caches fall back to our folder in
+    TMPDIR, which another user could have created first."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("HOME", "XDG_CACHE_HOME", "GOCACHE", "GOPATH", "GOMODCACHE")
+        and not key.startswith("AIRFLOW_GO_")
+    }
+    (tmp_path / "tmp").mkdir()
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    return env
+
+
+@pytest.mark.parametrize("how", ["another owner", "group-writable"])
+def test_without_home_go_never_builds_with_a_fallback_cache_others_can_write(
+    module: Path, tmp_path: Path, how: str
+) -> None:
+    if how == "another owner" and os.geteuid() != 0:
+        pytest.skip("chown to another uid needs root")
+    env = _homeless_env(tmp_path)
+    planted = tmp_path / "tmp" / f"hatch-airflow-go-{os.geteuid()}"
+    (planted / "go-build").mkdir(parents=True)
+    if how == "another owner":
+        chown_tree(planted, NOBODY)
+        expected = f"owned by uid {NOBODY}"
+    else:
+        planted.chmod(0o777)
+        expected = "group or others may write it (mode 0777)"
+    result = subprocess.run(
+        [sys.executable, "-m", "hatch_airflow_go", "pack", "./cmd/etl", "-o", str(tmp_path / "b")],
+        cwd=module, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"default to {planted} here (HOME is not set)" in result.stderr
+    assert expected in result.stderr
+    assert "set HOME, or set GOCACHE and GOPATH to folders of your own" in result.stderr
+    assert not (tmp_path / "b").exists()
+    assert sorted(p.name for p in (planted / "go-build").iterdir()) == []  # go never ran in it
+
+
+def test_without_home_the_go_fallback_cache_is_made_private(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from hatch_airflow_go.golang import toolchain
+
+    monkeypatch.setattr(toolchain.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    defaults = toolchain._cache_defaults({"PATH": os.environ["PATH"]})
+    root = tmp_path / f"hatch-airflow-go-{os.geteuid()}"
+    assert defaults == {"GOCACHE": str(root / "go-build"), "GOPATH": str(root / "gopath")}
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700

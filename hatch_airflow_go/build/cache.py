@@ -54,6 +54,7 @@ from hatch_airflow_go import __version__, log, tempfiles
 from hatch_airflow_go.errors import BundleError, ManifestError
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.golang.toolchain import cache_root
+from hatch_airflow_go.privatedir import is_private, mkdir_private, privacy_problem
 from hatch_airflow_go.regularfile import open_regular, read_regular
 
 # 4: one shared cache (entries/ and index/ under the root) with location-independent keys,
@@ -186,33 +187,6 @@ def normalize_project(name: str) -> str:
 # -- privacy ---------------------------------------------------------------------------------
 
 
-def privacy_problem(st: os.stat_result) -> Optional[str]:
-    """Why a cache folder or file with this stat must not be trusted, or None."""
-    if not hasattr(os, "geteuid"):
-        return None  # no POSIX owners (Windows): the user's profile folder protects it
-    uid = os.geteuid()
-    if st.st_uid != uid:
-        return f"it is owned by uid {st.st_uid}, not by you (uid {uid})"
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"group or others may write it (mode {stat.S_IMODE(st.st_mode):04o})"
-    return None
-
-
-def _private(path: Path) -> bool:
-    try:
-        st = path.lstat()
-    except OSError:
-        return False
-    return privacy_problem(st) is None
-
-
-def _mkdir_private(path: Path) -> None:
-    """Make ``path`` (mode 0700) and its missing parents; raises OSError."""
-    with contextlib.suppress(FileExistsError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.mkdir(mode=0o700)
-
-
 @dataclass(frozen=True)
 class RootProblem:
     """Why a cache root cannot be used, and the fix."""
@@ -233,7 +207,7 @@ def check_root(root: Path, *, create: bool = True) -> Optional[RootProblem]:
     yours = f"set {DIR_ENV} to a folder of your own"
     try:
         if create and not root.exists():
-            _mkdir_private(root)
+            mkdir_private(root)
         st = root.stat()
     except OSError as error:
         return RootProblem(
@@ -518,7 +492,7 @@ class BundleCache:
         """
         index = self.root / INDEX / f"{fingerprint}.json"
         try:
-            if not _private(index):
+            if not is_private(index):
                 return None
             record = json.loads(read_regular(index, MAX_INDEX_BYTES))
             unchanged = all(
@@ -550,7 +524,7 @@ class BundleCache:
         record = {"source": str(source), "key": key, "project": project, "stats": dict(stats)}
         folder = self.root / INDEX
         try:
-            _mkdir_private(folder)
+            mkdir_private(folder)
             tempfiles.write_bytes(folder / f"{fingerprint}.json", json.dumps(record).encode())
         except OSError:
             return  # an unwritable cache costs speed, never a failed build
@@ -679,7 +653,7 @@ def _store(entries: Path, key: str, bundle: Path, record: Mapping[str, Any]) -> 
     """Stage the entry beside its place and rename it in; True when it is in."""
     entry = entries / key
     try:
-        _mkdir_private(entries)
+        mkdir_private(entries)
         # Named with this run's tag: the next store sweeps what a killed run left.
         staging = tempfiles.make_directory(entries, ".store-")
     except OSError:

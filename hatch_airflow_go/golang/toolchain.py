@@ -19,11 +19,13 @@ choice, and then any go on PATH is accepted since it can switch by itself.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ from typing import Optional
 from hatch_airflow_go import log
 from hatch_airflow_go.errors import AirflowGoError, GoModError, PathLike, ToolchainError
 from hatch_airflow_go.golang.gomod import TOOL_MIN_GO, go_version_key, read_gomod
+from hatch_airflow_go.privatedir import mkdir_private, privacy_problem
 from hatch_airflow_go.process import kill_group, new_session
 
 GO_ENV_VAR = "AIRFLOW_GO_GO"
@@ -230,7 +233,32 @@ def _cache_defaults(env: Mapping[str, str]) -> dict[str, str]:
         out["GOCACHE"] = str(cache_root() / "go-build")
     if not env.get("GOPATH") and not has_home:
         out["GOPATH"] = str(cache_root() / "gopath")
+    if out:
+        _check_fallback_root(cache_root(), sorted(out))
     return out
+
+
+def _check_fallback_root(root: Path, variables: Sequence[str]) -> None:
+    """Refuse a fallback cache folder another user could write: it may sit in the shared
+    temporary folder, where anyone can create it first and plant build-cache entries or module
+    sources that go would build with. Go has no other cache to fall back to, so this fails."""
+    try:
+        mkdir_private(root)
+        st = root.lstat()
+    except OSError as error:
+        problem: Optional[str] = f"it cannot be made ({error.strerror or error})"
+    else:
+        problem = "it is not a folder" if not stat.S_ISDIR(st.st_mode) else privacy_problem(st)
+    if problem is None:
+        return
+    names = " and ".join(variables)
+    raise ToolchainError(
+        f"go needs {names}, which default to {root} here (HOME is not set), and that folder "
+        f"is not safe to build with: {problem}",
+        path=root,
+        fix=f"set HOME, or set {names} to folders of your own; or remove {root} if you do not "
+        "trust it",
+    )
 
 
 def diagnose(output: str, *, module_dir: Optional[Path] = None) -> Optional[str]:
@@ -302,7 +330,9 @@ def _probe(go: str, goroot: Optional[str]) -> _Probe:
     """
     env = {key: value for key, value in os.environ.items() if key not in ("GOOS", "GOARCH")}
     env["GOTOOLCHAIN"] = "local"  # report this binary, never a toolchain it would switch to
-    env.update(_cache_defaults(env))
+    with contextlib.suppress(ToolchainError):
+        # `go env` needs no cache: an unsafe fallback is reported when a build would use it.
+        env.update(_cache_defaults(env))
     if goroot is not None:
         env["GOROOT"] = goroot
     try:
