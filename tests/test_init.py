@@ -276,16 +276,15 @@ def test_another_backend_is_refused(tmp_path: Path, backend: str, said: str) -> 
     assert not (root / "go").exists()
 
 
-def test_existing_hook_table_is_refused(tmp_path: Path) -> None:
-    text = (
-        HATCHLING_RICH + '\n[tool.hatch.build.targets.wheel.hooks.airflow_go]\nmodule-dir = "."\n'
-    )
+@pytest.mark.parametrize(
+    "table",
+    ["tool.hatch.build.targets.wheel.hooks.airflow_go", "tool.hatch.build.hooks.airflow_go"],
+)
+def test_existing_hook_table_is_refused(tmp_path: Path, table: str) -> None:
+    text = HATCHLING_RICH + f'\n[{table}]\nmodule-dir = "."\n'
     root = project(tmp_path / "has", text)
     err = refused(root)
-    assert (
-        "already configures the hook: [tool.hatch.build.targets.wheel.hooks.airflow_go] exists"
-        in err
-    )
+    assert f"already configures the hook: [{table}] exists" in err
 
 
 def test_existing_go_folder_is_refused(tmp_path: Path) -> None:
@@ -322,6 +321,8 @@ def test_bad_go_dir_is_refused(tmp_path: Path) -> None:
     root = project(tmp_path / "p", SINGLE_LINE)
     err = refused(root, "--go-dir", "../outside")
     assert "'../outside' is not a folder inside the project" in err
+    err = refused(root, "--go-dir", "build/go")
+    assert f"{root / 'build'}: does not exist (fix: create it first" in err
 
 
 def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

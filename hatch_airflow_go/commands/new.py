@@ -1,9 +1,9 @@
 """``hatch-airflow-go new DIR``: scaffold a monorepo whose wheel carries a Go bundle.
 
-The result builds as it stands (``python -m build``, ``hatch build``, ``uv build``, ``pip
-install .``; before a release each pointed at the wheelhouse ``hatch-airflow-go wheelhouse``
-writes, as the printed lines do): a
-Python package, a Go module under ``go/`` with the packer's ``tool`` directive and one bundle
+The result builds as it stands (``python -m build``, ``hatch build``, ``uv build``,
+``pip install .``; before a release each pointed at the wheelhouse that
+``hatch-airflow-go wheelhouse`` writes, as the printed lines do): a Python package, a Go
+module under ``go/`` with the packer's ``tool`` directive and one bundle
 ``go/cmd/<bundle>/main.go``, the hook configured in pyproject.toml, and a
 ``.pre-commit-config.yaml``. Because the Go module proxy may not serve the Airflow Go SDK, the
 bundle is written against a copy of the standard-library stand-in SDK shipped with this
