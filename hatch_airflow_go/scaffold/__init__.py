@@ -175,10 +175,16 @@ def hooks_source() -> tuple[str, str]:
     return HOOKS_REPO, f"v{__version__}"
 
 
+def _yaml_scalar(text: str) -> str:
+    """``text`` as YAML: plain when it is a plain path or URL, else double-quoted (a JSON
+    string is a valid YAML one), so a folder named ``a b`` or ``#x`` stays one string."""
+    return text if re.fullmatch(r"[A-Za-z0-9/._~+:-]+", text) else json.dumps(text)
+
+
 def precommit_hooks() -> str:
     """The ``repos:`` entry of a pre-commit/prek config for this package's Go hooks."""
     repo, rev = hooks_source()
-    return f"""  - repo: {repo}
+    return f"""  - repo: {_yaml_scalar(repo)}
     rev: {rev}
     hooks:
       - id: check-go-tool-directive
