@@ -405,3 +405,20 @@ def test_printed_precommit_lines_pass_in_the_result(tool: str, tmp_path: Path) -
     assert hook_status(ran.stdout, BUNDLES) == "Passed"
     assert "third_party" not in ran.stdout
     assert tree_listing(root) == before
+
+
+def test_readme_shows_what_init_adds(tmp_path: Path) -> None:
+    """The README's TOML block under "Existing project" is what init writes (no build-system)."""
+    import re
+
+    from .conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Existing project") : readme.index("<!-- init:end -->") + 2000]
+    (block,) = re.findall(r"```toml\n(.*?)```", section, re.DOTALL)[:1]
+    shown = tomllib.loads(block)
+    root = project(tmp_path / "p", '[project]\nname = "p"\nversion = "1"\n')
+    assert main(["init", str(root), "--bundle", "etl"]) == 0
+    written = tomllib.loads((root / "pyproject.toml").read_text())
+    del written["project"]
+    assert written == shown
