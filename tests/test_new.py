@@ -225,3 +225,15 @@ def test_new_refuses_a_module_path_go_cannot_parse(tmp_path: Path, module: str) 
     assert result.returncode == 2, result.stderr
     assert f"{module!r} is not a Go module path go.mod accepts" in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    "repo", ["/work/hatch-airflow-go", "https://example.com/h.git", "/tmp/a b", "/x/#y", "/x/a: b"]
+)
+def test_hooks_repo_stays_one_yaml_string(repo: str) -> None:
+    """The pre-commit config names the checkout it came from: any folder name must survive."""
+    import yaml
+
+    from hatch_airflow_go.scaffold import _yaml_scalar
+
+    assert yaml.safe_load(f"repo: {_yaml_scalar(repo)}\n") == {"repo": repo}

@@ -1,7 +1,9 @@
 """``hatch-airflow-go new DIR``: scaffold a monorepo whose wheel carries a Go bundle.
 
-The result builds as it stands (``python -m build``, ``hatch build``, ``pip install .``): a
-Python package, a Go module under ``go/`` with the packer's ``tool`` directive and one bundle
+The result builds as it stands (``python -m build``, ``hatch build``, ``uv build``,
+``pip install .``; before a release each pointed at the wheelhouse that
+``hatch-airflow-go wheelhouse`` writes, as the printed lines do): a Python package, a Go
+module under ``go/`` with the packer's ``tool`` directive and one bundle
 ``go/cmd/<bundle>/main.go``, the hook configured in pyproject.toml, and a
 ``.pre-commit-config.yaml``. Because the Go module proxy may not serve the Airflow Go SDK, the
 bundle is written against a copy of the standard-library stand-in SDK shipped with this
@@ -23,25 +25,17 @@ from typing import Any
 import tomli_w
 
 from hatch_airflow_go import __version__, log
+from hatch_airflow_go import scaffold as shared
 from hatch_airflow_go.build.config import WHEEL_TABLE
 from hatch_airflow_go.errors import AirflowGoError, UsageError
-from hatch_airflow_go.golang.gomod import PACKER_TOOL, SDK_MODULE
+from hatch_airflow_go.golang.gomod import PACKER_TOOL
+from hatch_airflow_go.scaffold import STANDIN_DIR, STANDIN_MODULE
 
 NAME = "new"
 HELP = "scaffold a project whose wheel builds and installs an Airflow Go bundle"
 ORDER = 90
 
-STANDIN_MODULE = "example.com/airflow-standin-sdk"
-STANDIN_DIR = "third_party/airflow-standin-sdk"
-SCAFFOLD = Path(__file__).resolve().parent.parent / "scaffold" / "standin-sdk"
-SDK_VERSION = "v0.1.0"
-HOOKS_REPO = "https://github.com/hatch-airflow-go/hatch-airflow-go"
 _NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
-# A Go module path as go.mod accepts it: '/'-separated elements of ASCII letters, digits and
-# "-._~", none empty, none starting or ending with a dot.
-_MODULE_ELEMENT = r"[A-Za-z0-9_~+-]([A-Za-z0-9._~+-]*[A-Za-z0-9_~+-])?"
-_MODULE_RE = re.compile(rf"^{_MODULE_ELEMENT}(/{_MODULE_ELEMENT})*$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,10 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the bundle's name and Go command dir (default: example)",
     )
     parser.add_argument("--module", help="the Go module path (default: example.com/<name>)")
-
-
-def _python_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "dags"
 
 
 def pyproject(name: str, package: str, bundle: str) -> dict[str, Any]:
@@ -94,59 +84,9 @@ def pyproject(name: str, package: str, bundle: str) -> dict[str, Any]:
     }
 
 
-def go_mod(module: str) -> str:
-    return f"""module {module}
-
-go 1.24
-
-// The Airflow Go SDK's packer, run with `go tool airflow-go-pack` (pinned like any tool).
-require {SDK_MODULE} {SDK_VERSION}
-
-tool {PACKER_TOOL}
-
-// The bundle is written against a standard-library stand-in for the Airflow Go SDK (see
-// README.md, "Using the real Airflow Go SDK"); it answers the same flags and protocol.
-require {STANDIN_MODULE} v0.0.0
-
-replace {STANDIN_MODULE} => ./{STANDIN_DIR}
-"""
-
-
-def main_go(bundle: str, dag_id: str) -> str:
-    return f"""// Command {bundle} is an Airflow Go bundle: its DAGs and the bodies of their tasks.
-package main
-
-import (
-	"context"
-
-	sdk "{STANDIN_MODULE}/sdk"
-)
-
-// extract hands a value on to load through an XCom.
-func extract(ctx context.Context, ti *sdk.TaskInstance) error {{
-	return ti.PushXCom(ctx, "rows", int64(3))
-}}
-
-func load(ctx context.Context, ti *sdk.TaskInstance) error {{
-	rows, err := ti.PullXCom(ctx, "extract", "rows")
-	if err != nil {{
-		return err
-	}}
-	ti.Log("info", "loaded", map[string]any{{"rows": rows}})
-	return nil
-}}
-
-func main() {{
-	sdk.AddDAG("{dag_id}").
-		Task("extract", extract).
-		Task("load", load)
-	sdk.Main()
-}}
-"""
-
-
 def readme(name: str, package: str, bundle: str) -> str:
     folder = re.sub(r"[-_.]+", "-", name).lower()  # the hook's per-distribution folder
+    commands = "\n".join(shared.build_commands(Path("."))[1:])  # no `cd`: run from here
     return f"""# {name}
 
 Airflow DAGs in Python (`src/{package}`) and Go (`go/`). Building the wheel builds the Go
@@ -154,8 +94,11 @@ bundle `{bundle}` (`go/cmd/{bundle}`) with the `airflow_go` hatch hook and insta
 `<prefix>/share/airflow/executable-bundles/{folder}/{bundle}`
 (name the `executable-bundles` folder in Airflow's `executables_root`):
 
-```console
-python -m build          # or: hatch build, pip install .
+Until hatch-airflow-go is on PyPI, each build finds it in a local wheelhouse (run these
+from this folder):
+
+```sh
+{commands}
 ```
 
 The hook's settings are in `pyproject.toml` under
@@ -175,28 +118,13 @@ real SDK. To switch to the real one:
 """
 
 
-def precommit_config() -> str:
-    return f"""# Checks for the Go side of this project (pre-commit or prek).
-# The vendored stand-in SDK is not this project's module: its go.mod is left alone.
-exclude: ^go/{STANDIN_DIR}/
-repos:
-  - repo: {HOOKS_REPO}
-    rev: v{__version__}
-    hooks:
-      - id: check-go-tool-directive
-      - id: check-go-bundles
-"""
-
-
 def _files(name: str, package: str, bundle: str, module: str) -> dict[str, str]:
     return {
         "pyproject.toml": tomli_w.dumps(pyproject(name, package, bundle)),
         "README.md": readme(name, package, bundle),
-        ".pre-commit-config.yaml": precommit_config(),
+        ".pre-commit-config.yaml": shared.precommit_config("go"),
         ".gitignore": "dist/\n__pycache__/\n",
         f"src/{package}/__init__.py": f'"""Python side of {name}."""\n',
-        "go/go.mod": go_mod(module),
-        f"go/cmd/{bundle}/main.go": main_go(bundle, f"{_python_name(name)}_{_python_name(bundle)}"),
     }
 
 
@@ -263,18 +191,9 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
     _check_target(directory)
     if not _NAME_RE.match(name):
         raise UsageError(f"{name!r} is not a valid project name", fix="pass --name my-dags")
-    if not _ID_RE.match(bundle):
-        raise UsageError(
-            f"{bundle!r} is not a valid bundle name",
-            fix="use lower-case letters, digits, '-' and '_', starting with a letter",
-        )
-    if not _MODULE_RE.match(module) or len(module) > 1000:
-        raise UsageError(
-            f"{module!r} is not a Go module path go.mod accepts",
-            fix="pass --module example.com/my-dags ('/'-separated parts of letters, digits "
-            "and -._~, no spaces)",
-        )
-    package = _python_name(name)
+    shared.check_bundle_name(bundle)
+    shared.check_module_path(module)
+    package = shared.python_name(name)
     parent = directory.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -292,7 +211,12 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        shutil.copytree(SCAFFOLD, staging / "go" / STANDIN_DIR)
+        shared.write_go_module(
+            staging / "go",
+            module=module,
+            bundle=bundle,
+            dag_id=f"{package}_{shared.python_name(bundle)}",
+        )
         if directory.exists():
             directory.rmdir()
         os.replace(staging, directory)
@@ -308,9 +232,10 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
 def run(args: argparse.Namespace) -> int:
     directory: Path = args.directory
     name = args.name or directory.resolve().name
-    module = args.module or f"example.com/{_python_name(name)}"
+    module = args.module or f"example.com/{shared.python_name(name)}"
     written = scaffold(directory, name=name, bundle=args.bundle, module=module)
     for path in written:
         log.info(f"created {path}")
-    print(f"Created {directory} ({len(written)} files). Build it with: python -m build {directory}")
+    print(f"Created {directory} ({len(written)} files).")
+    shared.print_build_commands(directory)
     return 0
