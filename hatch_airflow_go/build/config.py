@@ -491,6 +491,13 @@ class _Reader:
             or resolved.is_relative_to(self.root.resolve())
         )
 
+    def _where_allowed(self) -> str:
+        assert self._module_dir is not None
+        root = self.root.resolve()
+        if self._module_dir == root:
+            return f"the project root {root}"
+        return f"the Go module {self._module_dir} and the project root {root}"
+
     def package_path_problem(self, package: str) -> Optional[str]:
         """Why a filesystem-path package (``./x``, ``../x``, ``/x``) is refused, or None.
 
@@ -678,9 +685,8 @@ class _Reader:
         if not self._inside(path):
             raise self._error(
                 f"{label} source",
-                f"names {source!r}, which resolves to {_resolved(path) or path}, outside the "
-                f"Go module {self._module_dir} and the project root {self.root.resolve()}; "
-                "the bundle would embed that file",
+                f"names {source!r}, which resolves to {_resolved(path) or path}, outside "
+                f"{self._where_allowed()}; the bundle would embed that file",
                 "name the DAG's .go file inside module-dir, relative to it "
                 '(source = "cmd/NAME/main.go"); copy a file from elsewhere into the project',
             )
