@@ -40,7 +40,7 @@ class Case:
     arrange: Callable[[Path], None] = lambda project: None
 
 
-def _replace_go_mod(make: Callable[[Path], None]) -> Callable[[Path], None]:
+def _replace_go_mod(make: Callable[[Path], object]) -> Callable[[Path], None]:
     def arrange(project: Path) -> None:
         (project / "go.mod").unlink()
         make(project / "go.mod")
