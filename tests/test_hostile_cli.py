@@ -95,7 +95,47 @@ def test_scan_skips_a_fifo_inside_the_folder(tmp_path: Path, bundle: Path) -> No
 def test_file_name_too_long(tmp_path: Path, command: str) -> None:
     path = str(tmp_path / LONG_NAME)
     result = cli(command, path)
-    assert_one_error(result, path, "File name too long")
+    # The 5,000-character name is shown by its two ends and its length, not in full.
+    assert_one_error(result, f"{path[:160]}...{path[-100:]} (5,", "File name too long")
+    assert len(result.stdout + result.stderr) < 1000
+
+
+GOBUNDLES = Path(__file__).parent / "gobundles"
+DEEP_PATH = "/".join(["d" * 200] * 25)  # every part fits NAME_MAX, the whole is > PATH_MAX
+
+
+@pytest.mark.parametrize(
+    ("args", "argument", "limit"),
+    [
+        (["--source", "s" * 100_000], "--source", "one of its parts has 100,000 bytes"),
+        (["--source=" + "s" * 100_000], "--source", "one of its parts has 100,000 bytes"),
+        (["-o", "o" * 300], "-o", "one of its parts has 300 bytes; the limit is 255"),
+        (["-o", "{tmp}/" + DEEP_PATH], "-o", "the limit is 4,096"),
+        (["--source", "{tmp}/" + DEEP_PATH], "--source", "the limit is 4,096"),
+        (["--executable", "e" * 300, "--source", "gen1/main.go"], "--executable", "300 bytes"),
+    ],
+    ids=["source-100k", "source-equals-100k", "output-300", "output-5000", "source-5000", "exe"],
+)
+def test_pack_argument_too_long_names_the_argument(
+    tmp_path: Path, args: list[str], argument: str, limit: str
+) -> None:
+    """pack's path arguments beyond the kernel's limits: one short line naming the option."""
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    package = [] if argument == "--executable" else ["./gen1"]
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
+    result = subprocess.run(
+        [*command, "pack", *package, *argv, "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=GOBUNDLES,
+        stdin=subprocess.DEVNULL,
+    )
+    assert_one_error(result, f"error: {argument} ", "File name too long")
+    assert limit in result.stderr
+    assert f"(fix: shorten {argument})" in result.stderr
+    assert len(result.stderr) < 1000
+    assert sorted(os.listdir(tmp_path)) == []  # no half-written bundle
 
 
 # --- go.mod that cannot be read ------------------------------------------------------------
