@@ -75,6 +75,19 @@ def test_fifo_is_refused_without_hanging(tmp_path: Path, command: str) -> None:
     assert_one_error(result, str(fifo), "not a regular file")
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_pack_metadata_that_is_a_fifo_or_device_is_refused(tmp_path: Path, kind: str) -> None:
+    metadata = make_fifo(tmp_path / "meta.yaml") if kind == "fifo" else Path("/dev/zero")
+    out = tmp_path / "bundle"
+    source = str(Path(__file__).parent / "gobundles" / "gen1" / "main.go")
+    result = cli(
+        "pack", "--executable", sys.executable, "--source", source,
+        "--metadata", str(metadata), "-o", str(out),
+    )  # fmt: skip
+    assert_one_error(result, str(metadata), "the metadata file is not a regular file")
+    assert not out.exists()
+
+
 def test_fifo_named_go_mod_in_a_folder_is_refused(tmp_path: Path) -> None:
     fifo = make_fifo(tmp_path / "go.mod")
     result = cli("check-go-mod", str(tmp_path))
