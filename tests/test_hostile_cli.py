@@ -18,7 +18,7 @@ from typing import Optional
 
 import pytest
 
-from tests.hostile_inputs import READABLE, make_fifo, write_bundle_file
+from tests.hostile_inputs import READABLE, UNREADABLE, make_fifo, write_bundle_file
 from tests.vectors import WORKED_MANIFEST
 
 TIMEOUT = 20
@@ -85,6 +85,34 @@ def test_pack_metadata_that_is_a_fifo_or_device_is_refused(tmp_path: Path, kind:
         "--metadata", str(metadata), "-o", str(out),
     )  # fmt: skip
     assert_one_error(result, str(metadata), "the metadata file is not a regular file")
+    assert not out.exists()
+
+
+# --- the manifest catalogue, through the installed command ---------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_unreadable_manifest_in_a_bundle_is_one_verify_error(tmp_path: Path, name: str) -> None:
+    if name == "decimal-int-5000-digits" and not hasattr(sys, "get_int_max_str_digits"):
+        pytest.skip("this Python has no int/str conversion limit, so the value reads fine")
+    text, fragment = UNREADABLE[name]
+    bundle = write_bundle_file(tmp_path / "bundle", text)
+    assert_one_error(cli("verify", str(bundle)), str(bundle), fragment)
+
+
+@pytest.mark.parametrize("name", sorted({**UNREADABLE, **READABLE}))
+def test_hostile_manifest_as_pack_metadata_is_one_error(tmp_path: Path, name: str) -> None:
+    """None of the catalogue's manifests is a bundle manifest: pack refuses each, once."""
+    text = UNREADABLE[name][0] if name in UNREADABLE else READABLE[name]
+    metadata = tmp_path / "meta.yaml"
+    metadata.write_bytes(text)
+    out = tmp_path / "bundle"
+    source = str(Path(__file__).parent / "gobundles" / "gen1" / "main.go")
+    result = cli(
+        "pack", "--executable", sys.executable, "--source", source,
+        "--metadata", str(metadata), "-o", str(out),
+    )  # fmt: skip
+    assert_one_error(result, f"{metadata}: the metadata file", "the metadata file")
     assert not out.exists()
 
 
