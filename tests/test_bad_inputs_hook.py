@@ -37,7 +37,7 @@ class Case:
     says: tuple[str, ...]  # fragments the one error line must hold
     options: str = ""
     bundle: str = ""
-    arrange: Callable[[Path], None] = lambda project: None
+    arrange: Callable[[Path], object] = lambda project: None
 
 
 def _replace_go_mod(make: Callable[[Path], object]) -> Callable[[Path], None]:
@@ -83,6 +83,20 @@ CASES = [
         ("source` names 'cmd/hello/dags.go', which resolves to /etc/passwd", "(fix: "),
         bundle='source = "cmd/hello/dags.go"\n',
         arrange=_symlink_source_to_passwd,
+    ),
+    Case(
+        "source-is-a-fifo",
+        ("dags.go: bundle ./cmd/hello: the source file is not a regular file (a FIFO", "(fix: "),
+        bundle='source = "cmd/hello/dags.go"\n',
+        arrange=lambda project: make_fifo(project / "cmd" / "hello" / "dags.go"),
+    ),
+    Case(
+        "fifo-go-file-in-the-package",
+        (
+            "extra.go: bundle ./cmd/hello: is a FIFO, socket or device, which go would block",
+            "(fix: ",
+        ),
+        arrange=lambda project: make_fifo(project / "cmd" / "hello" / "extra.go"),
     ),
     Case(
         "package-outside-the-module",

@@ -23,13 +23,17 @@ from tests.vectors import WORKED_MANIFEST
 
 TIMEOUT = 20
 SCRIPT = Path(sys.executable).with_name("hatch-airflow-go")
+GOBUNDLES = Path(__file__).parent / "gobundles"
 LONG_NAME = "x" * 5000  # one component far beyond NAME_MAX (255 on Linux and macOS)
 
 
+def _command() -> list[str]:
+    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
+
+
 def cli(*args: str, stdin: Optional[int] = subprocess.DEVNULL) -> subprocess.CompletedProcess[str]:
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
     return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=TIMEOUT, stdin=stdin
+        [*_command(), *args], capture_output=True, text=True, timeout=TIMEOUT, stdin=stdin
     )
 
 
@@ -116,6 +120,38 @@ def test_hostile_manifest_as_pack_metadata_is_one_error(tmp_path: Path, name: st
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("fifo", "the source file is not a regular file (a FIFO or device)"),
+        ("device", "the source file is not a regular file (a FIFO or device)"),
+        ("directory", "the source file is a directory"),
+    ],
+)
+def test_pack_source_that_is_not_a_file_says_what_it_is(
+    tmp_path: Path, kind: str, says: str
+) -> None:
+    if kind == "fifo":
+        source = make_fifo(tmp_path / "main.go")
+    elif kind == "device":
+        source = Path("/dev/zero")
+    else:
+        source = tmp_path / "main.go"
+        source.mkdir()
+    out = tmp_path / "bundle"
+    for package in (["--executable", sys.executable], ["./gen1"]):  # pre-built, and from source
+        result = subprocess.run(
+            [*_command(), "pack", *package, "--source", str(source), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=GOBUNDLES,
+            stdin=subprocess.DEVNULL,
+        )
+        assert_one_error(result, str(source), says)
+        assert not out.exists()
+
+
 def test_fifo_named_go_mod_in_a_folder_is_refused(tmp_path: Path) -> None:
     fifo = make_fifo(tmp_path / "go.mod")
     result = cli("check-go-mod", str(tmp_path))
@@ -141,7 +177,6 @@ def test_file_name_too_long(tmp_path: Path, command: str) -> None:
     assert len(result.stdout + result.stderr) < 1000
 
 
-GOBUNDLES = Path(__file__).parent / "gobundles"
 DEEP_PATH = "/".join(["d" * 200] * 25)  # every part fits NAME_MAX, the whole is > PATH_MAX
 
 
@@ -163,9 +198,8 @@ def test_pack_argument_too_long_names_the_argument(
     """pack's path arguments beyond the kernel's limits: one short line naming the option."""
     argv = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     package = [] if argument == "--executable" else ["./gen1"]
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
     result = subprocess.run(
-        [*command, "pack", *package, *argv, "--no-cache"],
+        [*_command(), "pack", *package, *argv, "--no-cache"],
         capture_output=True,
         text=True,
         timeout=120,
