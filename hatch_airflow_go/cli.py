@@ -244,7 +244,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except OSError as error:
-        _error(_os_error(error), "check the path, its permissions and the disk it is on")
+        from hatch_airflow_go import oserror  # only on this path: start-up stays lean
+
+        _error(*oserror.describe(error, arguments))
         return 1
     except MemoryError:
         _error(

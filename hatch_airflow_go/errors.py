@@ -13,6 +13,18 @@ from typing import Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+# Paths longer than this are shown as their head, "...", their tail and their length: a
+# 100 KB command-line argument must not become a 100 KB message.
+SHOWN_PATH_CHARS = 300
+_HEAD, _TAIL = 160, 100
+
+
+def shorten(path: str) -> str:
+    """``path`` as it is, or its two ends and its length when it is longer than ~300."""
+    if len(path) <= SHOWN_PATH_CHARS:
+        return path
+    return f"{path[:_HEAD]}...{path[-_TAIL:]} ({len(path):,} characters)"
+
 
 class AirflowGoError(Exception):
     """Base class: something the user must act on."""
@@ -35,7 +47,7 @@ class AirflowGoError(Exception):
 
     def summary(self) -> str:
         """The one-line form: ``path: problem (fix: ...)``."""
-        text = self.problem if self.path is None else f"{self.path}: {self.problem}"
+        text = self.problem if self.path is None else f"{shorten(self.path)}: {self.problem}"
         if self.fix:
             text += f" (fix: {self.fix})"
         return text

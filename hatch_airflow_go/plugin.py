@@ -312,7 +312,9 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         """A tool line under go < 1.24 is an error; a missing packer tool line a warning
         (an error with ``require-tool-directive = true``)."""
         path = settings.module_dir / "go.mod"
-        if not path.is_file():
+        # Only a missing go.mod is "no go.mod here": a directory, FIFO or device of that name
+        # is refused by read_gomod as what it is, without being opened for reading.
+        if not os.path.lexists(path):
             raise GoModError(
                 "no go.mod here",
                 path=path,

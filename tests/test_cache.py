@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -487,7 +488,7 @@ def test_without_home_the_go_fallback_cache_is_made_private(
 ) -> None:
     from hatch_airflow_go.golang import toolchain
 
-    monkeypatch.setattr(toolchain.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     defaults = toolchain._cache_defaults({"PATH": os.environ["PATH"]})
     root = tmp_path / f"hatch-airflow-go-{os.geteuid()}"

@@ -194,6 +194,114 @@ def test_module_dir_must_exist(tmp_path: Path) -> None:
     assert "names 'nope', which is not a directory" in str(error)
 
 
+def project_in(tmp_path: Path) -> Path:
+    """``tmp_path/project`` with ``tmp_path/outside`` beside it (and a go module above)."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "main.go").write_text("package main\n", encoding="utf-8")
+    (tmp_path / "project").mkdir()
+    return tmp_path / "project"
+
+
+@pytest.mark.parametrize("value", ["..", "../outside", "/"])
+def test_module_dir_outside_the_project_needs_the_opt_in(tmp_path: Path, value: str) -> None:
+    root = project_in(tmp_path)
+    error = str(error_of(root, **{"module-dir": value}))
+    assert f"option `module-dir` names {value!r}, which resolves to" in error
+    assert f"outside the project root {root.resolve()}" in error
+    assert "set allow-outside-project = true" in error
+    allowed = settings(root, **{"module-dir": value, "allow-outside-project": True})
+    assert allowed.module_dir == (root / value).resolve()
+    assert allowed.allow_outside_project is True
+
+
+def test_module_dir_symlink_out_of_the_project_is_outside(tmp_path: Path) -> None:
+    root = project_in(tmp_path)
+    (root / "go").symlink_to(tmp_path / "outside")
+    assert "outside the project root" in str(error_of(root, **{"module-dir": "go"}))
+
+
+def test_module_dir_from_the_environment_is_held_to_the_same_rule(tmp_path: Path) -> None:
+    root = project_in(tmp_path)
+    error = str(error_of(root, {"AIRFLOW_GO_MODULE_DIR": ".."}))
+    assert "environment variable AIRFLOW_GO_MODULE_DIR names '..'" in error
+    opted_in = {"AIRFLOW_GO_MODULE_DIR": "..", "AIRFLOW_GO_ALLOW_OUTSIDE_PROJECT": "1"}
+    assert settings(root, opted_in).module_dir == tmp_path.resolve()
+
+
+@pytest.mark.parametrize("source", ["../../../../etc/passwd", "/etc/passwd", "../outside/main.go"])
+def test_source_outside_the_module_and_project_is_refused(tmp_path: Path, source: str) -> None:
+    root = project_in(tmp_path)
+    error = str(error_of(root, bundles=[{"package": "./cmd/etl", "source": source}]))
+    assert f"option `bundles #1 (./cmd/etl) source` names {source!r}, which resolves to" in error
+    assert "the bundle would embed that file" in error
+    assert 'source = "cmd/NAME/main.go"' in error
+
+
+def test_source_symlink_pointing_outside_is_refused(tmp_path: Path) -> None:
+    root = project_in(tmp_path)
+    (root / "dags.go").symlink_to(tmp_path / "outside" / "main.go")
+    error = str(error_of(root, bundles=[{"package": "./cmd/etl", "source": "dags.go"}]))
+    assert f"resolves to {(tmp_path / 'outside' / 'main.go').resolve()}" in error
+
+
+def test_source_in_the_project_above_the_module_dir_is_allowed(tmp_path: Path) -> None:
+    root = project_in(tmp_path)
+    (root / "go").mkdir()
+    bundle = {"package": "./cmd/etl", "source": "../dags/etl.go"}
+    result = settings(root, **{"module-dir": "go"}, bundles=[bundle])
+    assert result.bundles[0].source == "../dags/etl.go"
+
+
+def test_opt_in_does_not_let_source_leave_the_module(tmp_path: Path) -> None:
+    root = project_in(tmp_path)
+    (tmp_path / "secret").write_text("x", encoding="utf-8")
+    bundle = {"package": "./outside", "source": "../../secret"}
+    config = {"module-dir": "..", "allow-outside-project": True, "bundles": [bundle]}
+    assert "the bundle would embed that file" in str(error_of(root, **config))
+
+
+@pytest.mark.parametrize("package", ["../x", "..", "/usr/lib/go", "./cmd/../../x"])
+def test_package_path_outside_the_module_is_refused(tmp_path: Path, package: str) -> None:
+    root = project_in(tmp_path)
+    error = str(error_of(root, bundles=[{"package": package}]))
+    assert f"package` names {package!r}, which resolves to" in error
+    assert f"outside the Go module {root.resolve()}" in error
+
+
+def test_package_symlink_pointing_outside_is_refused(tmp_path: Path) -> None:
+    root = project_in(tmp_path)
+    (root / "cmd").symlink_to(tmp_path / "outside")
+    assert "outside the Go module" in str(error_of(root, bundles=[{"package": "./cmd"}]))
+
+
+def test_package_from_the_environment_is_held_to_the_same_rule(tmp_path: Path) -> None:
+    root = project_in(tmp_path)
+    error = str(error_of(root, {"AIRFLOW_GO_BUNDLES": "./cmd/a ../x"}))
+    assert "environment variable AIRFLOW_GO_BUNDLES names the package '../x'" in error
+
+
+@pytest.mark.parametrize("package", ["./cmd/etl", ".", "./...", "example.com/m/cmd/etl"])
+def test_packages_inside_the_module_and_import_paths_pass(tmp_path: Path, package: str) -> None:
+    assert settings(tmp_path, bundles=[{"package": package}]).bundles[0].package == package
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"module-dir": "a\0b"}, "option `module-dir`"),
+        ({"bundles": [{"package": "./a\0b"}]}, "option `bundles #1 package`"),
+        ({"bundles": [{"package": "./x", "source": "a\0.go"}]}, "(./x) source`"),
+        ({"build-flags": ["-tags=a\0b"]}, "option `build-flags #1`"),
+        ({"go": "/usr/bin/go\0"}, "option `go`"),
+        ({"bundles": [{"package": "./x", "env": {"A": "\0"}}]}, "option `bundles #1 env A`"),
+    ],
+)
+def test_nul_in_any_string_is_one_error(tmp_path: Path, config: Any, key: str) -> None:
+    error = str(error_of(tmp_path, **config))
+    assert key in error
+    assert "holds a NUL character" in error
+
+
 @pytest.mark.parametrize("value", ["/abs", "../up", "a/../b", "", "./x"])
 def test_install_dir_must_stay_inside_the_wheel(tmp_path: Path, value: str) -> None:
     assert "must be a relative path inside the wheel" in str(

@@ -18,18 +18,22 @@ from typing import Optional
 
 import pytest
 
-from tests.hostile_inputs import READABLE, make_fifo, write_bundle_file
+from tests.hostile_inputs import READABLE, UNREADABLE, make_fifo, write_bundle_file
 from tests.vectors import WORKED_MANIFEST
 
 TIMEOUT = 20
 SCRIPT = Path(sys.executable).with_name("hatch-airflow-go")
+GOBUNDLES = Path(__file__).parent / "gobundles"
 LONG_NAME = "x" * 5000  # one component far beyond NAME_MAX (255 on Linux and macOS)
 
 
+def _command() -> list[str]:
+    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
+
+
 def cli(*args: str, stdin: Optional[int] = subprocess.DEVNULL) -> subprocess.CompletedProcess[str]:
-    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "hatch_airflow_go"]
     return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=TIMEOUT, stdin=stdin
+        [*_command(), *args], capture_output=True, text=True, timeout=TIMEOUT, stdin=stdin
     )
 
 
@@ -75,6 +79,79 @@ def test_fifo_is_refused_without_hanging(tmp_path: Path, command: str) -> None:
     assert_one_error(result, str(fifo), "not a regular file")
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_pack_metadata_that_is_a_fifo_or_device_is_refused(tmp_path: Path, kind: str) -> None:
+    metadata = make_fifo(tmp_path / "meta.yaml") if kind == "fifo" else Path("/dev/zero")
+    out = tmp_path / "bundle"
+    source = str(Path(__file__).parent / "gobundles" / "gen1" / "main.go")
+    result = cli(
+        "pack", "--executable", sys.executable, "--source", source,
+        "--metadata", str(metadata), "-o", str(out),
+    )  # fmt: skip
+    assert_one_error(result, str(metadata), "the metadata file is not a regular file")
+    assert not out.exists()
+
+
+# --- the manifest catalogue, through the installed command ---------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_unreadable_manifest_in_a_bundle_is_one_verify_error(tmp_path: Path, name: str) -> None:
+    if name == "decimal-int-5000-digits" and not hasattr(sys, "get_int_max_str_digits"):
+        pytest.skip("this Python has no int/str conversion limit, so the value reads fine")
+    text, fragment = UNREADABLE[name]
+    bundle = write_bundle_file(tmp_path / "bundle", text)
+    assert_one_error(cli("verify", str(bundle)), str(bundle), fragment)
+
+
+@pytest.mark.parametrize("name", sorted({**UNREADABLE, **READABLE}))
+def test_hostile_manifest_as_pack_metadata_is_one_error(tmp_path: Path, name: str) -> None:
+    """None of the catalogue's manifests is a bundle manifest: pack refuses each, once."""
+    text = UNREADABLE[name][0] if name in UNREADABLE else READABLE[name]
+    metadata = tmp_path / "meta.yaml"
+    metadata.write_bytes(text)
+    out = tmp_path / "bundle"
+    source = str(Path(__file__).parent / "gobundles" / "gen1" / "main.go")
+    result = cli(
+        "pack", "--executable", sys.executable, "--source", source,
+        "--metadata", str(metadata), "-o", str(out),
+    )  # fmt: skip
+    assert_one_error(result, f"{metadata}: the metadata file", "the metadata file")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("fifo", "the source file is not a regular file (a FIFO or device)"),
+        ("device", "the source file is not a regular file (a FIFO or device)"),
+        ("directory", "the source file is a directory"),
+    ],
+)
+def test_pack_source_that_is_not_a_file_says_what_it_is(
+    tmp_path: Path, kind: str, says: str
+) -> None:
+    if kind == "fifo":
+        source = make_fifo(tmp_path / "main.go")
+    elif kind == "device":
+        source = Path("/dev/zero")
+    else:
+        source = tmp_path / "main.go"
+        source.mkdir()
+    out = tmp_path / "bundle"
+    for package in (["--executable", sys.executable], ["./gen1"]):  # pre-built, and from source
+        result = subprocess.run(
+            [*_command(), "pack", *package, "--source", str(source), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=GOBUNDLES,
+            stdin=subprocess.DEVNULL,
+        )
+        assert_one_error(result, str(source), says)
+        assert not out.exists()
+
+
 def test_fifo_named_go_mod_in_a_folder_is_refused(tmp_path: Path) -> None:
     fifo = make_fifo(tmp_path / "go.mod")
     result = cli("check-go-mod", str(tmp_path))
@@ -95,7 +172,45 @@ def test_scan_skips_a_fifo_inside_the_folder(tmp_path: Path, bundle: Path) -> No
 def test_file_name_too_long(tmp_path: Path, command: str) -> None:
     path = str(tmp_path / LONG_NAME)
     result = cli(command, path)
-    assert_one_error(result, path, "File name too long")
+    # The 5,000-character name is shown by its two ends and its length, not in full.
+    assert_one_error(result, f"{path[:160]}...{path[-100:]} (5,", "File name too long")
+    assert len(result.stdout + result.stderr) < 1000
+
+
+DEEP_PATH = "/".join(["d" * 200] * 25)  # every part fits NAME_MAX, the whole is > PATH_MAX
+
+
+@pytest.mark.parametrize(
+    ("args", "argument", "limit"),
+    [
+        (["--source", "s" * 100_000], "--source", "one of its parts has 100,000 bytes"),
+        (["--source=" + "s" * 100_000], "--source", "one of its parts has 100,000 bytes"),
+        (["-o", "o" * 300], "-o", "one of its parts has 300 bytes; the limit is 255"),
+        (["-o", "{tmp}/" + DEEP_PATH], "-o", "the limit is 4,096"),
+        (["--source", "{tmp}/" + DEEP_PATH], "--source", "the limit is 4,096"),
+        (["--executable", "e" * 300, "--source", "gen1/main.go"], "--executable", "300 bytes"),
+    ],
+    ids=["source-100k", "source-equals-100k", "output-300", "output-5000", "source-5000", "exe"],
+)
+def test_pack_argument_too_long_names_the_argument(
+    tmp_path: Path, args: list[str], argument: str, limit: str
+) -> None:
+    """pack's path arguments beyond the kernel's limits: one short line naming the option."""
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    package = [] if argument == "--executable" else ["./gen1"]
+    result = subprocess.run(
+        [*_command(), "pack", *package, *argv, "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=GOBUNDLES,
+        stdin=subprocess.DEVNULL,
+    )
+    assert_one_error(result, f"error: {argument} ", "File name too long")
+    assert limit in result.stderr
+    assert f"(fix: shorten {argument})" in result.stderr
+    assert len(result.stderr) < 1000
+    assert sorted(os.listdir(tmp_path)) == []  # no half-written bundle
 
 
 # --- go.mod that cannot be read ------------------------------------------------------------

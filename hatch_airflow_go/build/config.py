@@ -99,6 +99,12 @@ class BundleOption:
 OPTIONS: tuple[Option, ...] = (
     Option("module-dir", "str", ".", "directory holding go.mod, relative to the project root"),
     Option(
+        "allow-outside-project",
+        "bool",
+        False,
+        "let module-dir lie outside the project root (a monorepo whose go.mod is above it)",
+    ),
+    Option(
         "target",
         "optional-str",
         None,
@@ -195,6 +201,7 @@ class Settings:
     """The validated configuration of the hook, with environment overrides applied."""
 
     module_dir: Path
+    allow_outside_project: bool = False
     target: Optional[str] = None
     build_flags: tuple[str, ...] = ()
     go: Optional[str] = None
@@ -314,6 +321,7 @@ class _Reader:
         self.environ = environ
         self.where = where
         self.origins = dict(origins or {})
+        self._module_dir: Optional[Path] = None  # set by settings(), before bundles()
 
     # -- errors -----------------------------------------------------------------------------
     def _table_of(self, key: str) -> str:
@@ -395,11 +403,14 @@ class _Reader:
     # -- settings ---------------------------------------------------------------------------
     def settings(self) -> Settings:
         self._check_keys()
-        module_dir = self.module_dir()
+        allow_outside = self._bool(_OPTION_BY_KEY["allow-outside-project"])
+        module_dir = self.module_dir(allow_outside=allow_outside)
+        self._module_dir = module_dir
         target = self._string(_OPTION_BY_KEY["target"])
         goos, goarch = self.resolve_target(target)
         settings = Settings(
             module_dir=module_dir,
+            allow_outside_project=allow_outside,
             target=f"{goos}/{goarch}" if goos and goarch else None,
             build_flags=self._list(_OPTION_BY_KEY["build-flags"]),
             go=self._string(_OPTION_BY_KEY["go"]),
@@ -420,6 +431,9 @@ class _Reader:
             where=self.where,
             cache_root=self.environ.get("AIRFLOW_GO_CACHE_DIR") or None,
         )
+        # What the checks above did not look at (flags, env, go, target) must not hold NUL
+        # either: subprocess would refuse it with a ValueError.
+        self._check_nul(self.config, "")
         if not settings.bundles and not settings.skip:
             raise self._error(
                 "bundles",
@@ -439,9 +453,23 @@ class _Reader:
                 fix=_closest(key, valid + list(HATCHLING_RESERVED_KEYS)),
             )
 
-    def module_dir(self) -> Path:
+    def _check_nul(self, value: Any, key: str) -> None:
+        """No string of the table holds NUL: no path, argument or variable can carry one."""
+        if isinstance(value, str) and "\0" in value:
+            raise self._error(
+                key, f"holds a NUL character: {value!r}", "remove the NUL (\\u0000) from it"
+            )
+        if isinstance(value, Mapping):
+            for name, item in value.items():
+                self._check_nul(item, f"{key} {name}".strip())
+        elif isinstance(value, list):
+            for number, item in enumerate(value, 1):
+                self._check_nul(item, f"{key} #{number}")
+
+    def module_dir(self, *, allow_outside: bool) -> Path:
         option = _OPTION_BY_KEY["module-dir"]
         value = self._string(option) or "."
+        self._check_nul(value, option.key)
         path = Path(value)
         path = (path if path.is_absolute() else self.root / path).resolve()
         if not path.is_dir():
@@ -450,7 +478,53 @@ class _Reader:
                 f"names {value!r}, which is not a directory",
                 "point module-dir at the directory holding go.mod, relative to the project root",
             )
+        root = self.root.resolve()
+        if not allow_outside and not path.is_relative_to(root):
+            # Like hatchling's only-include (which refuses `..`): what the wheel is built from
+            # stays inside the project unless the project says otherwise, once, explicitly.
+            problem = f"names {value!r}, which resolves to {path}, outside the project root {root}"
+            fix = (
+                "keep the Go module inside the project, or, for a monorepo whose go.mod is "
+                "above it, set allow-outside-project = true (an sdist cannot carry that module)"
+            )
+            if self._env(option) is not None:
+                raise self._env_error(option.env_var, problem, fix)
+            raise self._error(option.key, problem, fix)
         return path
+
+    def _inside(self, path: Path) -> bool:
+        """Whether ``path`` (resolved: symlinks followed) is inside the Go module or project.
+
+        A path that cannot be resolved (a symlink loop) is not inside."""
+        assert self._module_dir is not None
+        resolved = _resolved(path)
+        return resolved is not None and (
+            resolved.is_relative_to(self._module_dir)
+            or resolved.is_relative_to(self.root.resolve())
+        )
+
+    def _where_allowed(self) -> str:
+        assert self._module_dir is not None
+        root = self.root.resolve()
+        if self._module_dir == root:
+            return f"the project root {root}"
+        return f"the Go module {self._module_dir} and the project root {root}"
+
+    def package_path_problem(self, package: str) -> Optional[str]:
+        """Why a filesystem-path package (``./x``, ``../x``, ``/x``) is refused, or None.
+
+        Go takes such a path as a directory; one outside the Go module is not a package of
+        it (go refuses it too, less clearly). Import paths (``example.com/m/cmd``) are go's.
+        """
+        assert self._module_dir is not None
+        if not (package in (".", "..") or package.startswith(("./", "../", "/", ".\\", "..\\"))):
+            return None
+        resolved = _resolved(self._module_dir / package.replace("\\", "/"))
+        if resolved is None:
+            return "cannot be resolved (a symbolic link loop)"
+        if resolved.is_relative_to(self._module_dir):
+            return None
+        return f"resolves to {resolved}, outside the Go module {self._module_dir}"
 
     def install_dir(self) -> Optional[str]:
         option = _OPTION_BY_KEY["install-dir"]
@@ -560,6 +634,14 @@ class _Reader:
                 raise self._env_error(
                     option.env_var, f"cannot be split ({error})", "balance its quotes"
                 ) from None
+            for package in packages:
+                problem = self.package_path_problem(package)
+                if problem is not None:
+                    raise self._env_error(
+                        option.env_var,
+                        f"names the package {package!r}, which {problem}",
+                        "name packages inside module-dir, like ./cmd/NAME",
+                    )
             return tuple(BundleSettings(package=package) for package in packages)
         raw = self.config.get("bundles", [])
         if not isinstance(raw, list):
@@ -593,7 +675,15 @@ class _Reader:
                 else (f"`package` must be a non-empty string, not {_type_name(package)}")
             )
             raise self._error(label, problem, 'add package = "./cmd/NAME" (the Go main package)')
+        self._check_nul(package, f"{label} package")
         label = f"bundles #{index} ({package})"
+        package_problem = self.package_path_problem(package)
+        if package_problem is not None:
+            raise self._error(
+                f"{label} package",
+                f"names {package!r}, which {package_problem}",
+                'name a package inside module-dir, like package = "./cmd/NAME"',
+            )
         name = self._bundle_str(entry, "name", label)
         if name is not None and (
             not name
@@ -615,13 +705,31 @@ class _Reader:
                 f"{label} build-flags", problem, 'write it as build-flags = ["-tags=prod"]'
             ),
         )
+        source = self._bundle_str(entry, "source", label)
+        if source is not None:
+            self._check_source(source, label)
         return BundleSettings(
             package=package,
             name=name,
-            source=self._bundle_str(entry, "source", label),
+            source=source,
             build_flags=flags,
             env=self._bundle_env(entry, label),
         )
+
+    def _check_source(self, source: str, label: str) -> None:
+        """The DAG source is embedded in the bundle: it must come from the module or project."""
+        assert self._module_dir is not None
+        self._check_nul(source, f"{label} source")
+        path = Path(source)
+        path = path if path.is_absolute() else self._module_dir / path
+        if not self._inside(path):
+            raise self._error(
+                f"{label} source",
+                f"names {source!r}, which resolves to {_resolved(path) or path}, outside "
+                f"{self._where_allowed()}; the bundle would embed that file",
+                "name the DAG's .go file inside module-dir, relative to it "
+                '(source = "cmd/NAME/main.go"); copy a file from elsewhere into the project',
+            )
 
     def _bundle_str(self, entry: Mapping[str, Any], key: str, label: str) -> Optional[str]:
         value = entry.get(key)
@@ -651,6 +759,14 @@ class _Reader:
                     "use the `target` and `cgo` options instead",
                 )
         return dict(value)
+
+
+def _resolved(path: Path) -> Optional[Path]:
+    """``path`` with every symlink followed, or None when that loops."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python < 3.13's symlink-loop error
+        return None
 
 
 def _string_list(value: Any, error: Any) -> tuple[str, ...]:

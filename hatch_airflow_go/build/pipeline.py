@@ -8,6 +8,7 @@ rebuild skip ``go build`` altogether: its key covers everything that changes a b
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -192,7 +193,7 @@ class _Job:
             source = self.module_dir / source
         if not source.is_file():
             raise PackError(
-                "the source file does not exist",
+                _not_a_file(source, "source file"),
                 path=source,
                 fix="point --source (or the hook's `source`) at the DAG's main .go file",
             )
@@ -467,11 +468,50 @@ def _pack_named(spec: BundleSpec, cache: Optional[BundleCache]) -> BuiltBundle:
         raise _name_the_bundle(error, spec, context) from error
 
 
+def _not_a_file(path: Path, what: str) -> str:
+    """Why ``path`` (not a regular file) cannot be the ``what``: a FIFO is not "missing"."""
+    if path.is_dir():
+        return f"the {what} is a directory"
+    if path.exists():
+        return f"the {what} is not a regular file (a FIFO or device)"
+    return f"the {what} does not exist"
+
+
+def _refuse_blocking_go_inputs(module_dir: Path, package: str) -> None:
+    """No FIFO or device where go will read a file: the module's go.mod, the package's .go files.
+
+    go opens every ``.go`` file of a package directory (to read its build constraints) and
+    the go.mod; a FIFO there blocks it forever. Only packages written as a directory path
+    are looked at (``./cmd/x``; not import paths or ``...`` patterns).
+    """
+    candidates = [module_dir / "go.mod"]
+    if (package in (".", "..") or package.startswith(("./", "../", "/"))) and "..." not in package:
+        folder = module_dir / package
+        try:
+            with os.scandir(folder) as entries:
+                candidates += [Path(e.path) for e in entries if e.name.endswith(".go")]
+        except OSError:
+            pass  # go reports a missing or unreadable package directory itself
+    for path in candidates:
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise PackError(
+                "is a FIFO, socket or device, which go would block reading",
+                path=path,
+                fix="replace it with a regular file, or remove it",
+            )
+
+
 def _pack_bundle(
     spec: BundleSpec, cache: Optional[BundleCache], context: dict[str, Path | str]
 ) -> BuiltBundle:
     started = time.perf_counter()
     job = _Job(spec)
+    job.explicit_source()  # a missing or special source is refused before any go command
+    _refuse_blocking_go_inputs(job.module_dir, spec.package)
     if cache is None:
         return _build_and_pack(job, started, context)
     inputs = job.key_inputs()
@@ -682,7 +722,7 @@ def pack_executable(
     sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
     for path, what in ((executable, "executable"), (source, "source file")):
         if not path.is_file():
-            raise PackError(f"the {what} does not exist", path=path, fix=f"pass an existing {what}")
+            raise PackError(_not_a_file(path, what), path=path, fix=f"pass an existing {what}")
     inputs = [executable, source] + ([metadata_file] if metadata_file else [])
     footer.check_output_path(output, inputs)
     if metadata_file is not None:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hatch_airflow_go.errors import shorten
 from hatch_airflow_go.golang.gomod import PACKER_TOOL, TOOL_MIN_GO, min_go_version
 from hatch_airflow_go.golang.gomodfix import CheckedFinding, check_and_fix
 
@@ -62,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         for entry in report:
+            shown = shorten(entry["path"])  # a 100 KB path argument is not a 100 KB line
             if entry["fixed"]:
-                print(f"{entry['path']}: fixed: {entry['problem']}")
+                print(f"{shown}: fixed: {entry['problem']}")
             else:
-                print(f"{entry['path']}: {entry['problem']} (fix: {entry['fix']})")
+                print(f"{shown}: {entry['problem']} (fix: {entry['fix']})")
     # A repair that could not run (no usable Go) is an error, not a finding: it goes to
     # stderr, after the findings it left unfixed.
     errors = [result.error for result in results if result.error is not None]

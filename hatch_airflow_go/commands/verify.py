@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from hatch_airflow_go.errors import shorten
 from hatch_airflow_go.format.verify import ALLOW_REJECTS_FLAG, verify_bundle
 
 NAME = "verify"
@@ -42,10 +43,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([report.to_json() for report in reports], indent=2, ensure_ascii=False))
     else:
         for report in reports:
+            shown = shorten(str(report.path))  # a 100 KB path argument is not a 100 KB line
             for error in report.errors:
-                print(f"{report.path}: {error}")
+                print(f"{shown}: {error}")
             for warning in report.warnings:
-                print(f"{report.path}: warning: {warning}")
+                print(f"{shown}: warning: {warning}")
             if not report.errors:
-                print(f"{report.path}: ok" if report.ok else f"{report.path}: failed (--strict)")
+                print(f"{shown}: ok" if report.ok else f"{shown}: failed (--strict)")
     return 0 if all(report.ok for report in reports) else 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from hatch_airflow_go.errors import GoModError, PathLike
+from hatch_airflow_go.errors import GoModError, PathLike, shorten
 from hatch_airflow_go.regularfile import NotRegularFile, read_regular
 
 PACKER_TOOL = "github.com/apache/airflow/go-sdk/cmd/airflow-go-pack"
@@ -766,7 +766,7 @@ class Finding:
 
     def line(self) -> str:
         """The one-line form ``path: problem (fix: ...)``."""
-        return f"{self.path}: {self.problem} (fix: {self.fix})"
+        return f"{shorten(str(self.path))}: {self.problem} (fix: {self.fix})"
 
 
 def check_gomod(
