@@ -207,7 +207,9 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         # Tracked and named with this run's tag: removed on a signal, swept after a kill.
         self._workdir = tempfiles.make_directory(tempfiles.system_temp_dir(), "hatch-airflow-go-")
         specs = settings.bundle_specs(self.project_root, self._workdir / "bundles")
-        built = pack_bundles(specs, cache_dir=settings.cache_dir())
+        # The bundles go to our own scratch folder, which only hatchling reads: a cached
+        # bundle is hard-linked there rather than copied (the wheel gets its bytes and mode).
+        built = pack_bundles(specs, cache_dir=settings.cache_dir(), link_cached=True)
         self._judge(settings, built)
         self._check_names(built)
         targets = sorted({(bundle.goos, bundle.goarch) for bundle in built})
