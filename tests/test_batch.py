@@ -23,7 +23,8 @@ from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.verify import verify_bundle
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.toolchain import find_go
-from tests.scale_support import bundle_names, write_go_module
+from tests.plugin_support import build, build_env, only, wheel_members
+from tests.scale_support import bundle_names, write_go_module, write_project
 from tests.test_pipeline import age_tree, go_shim, other_arch
 
 FLAGS = ("-trimpath", "-buildvcs=false")
@@ -284,3 +285,32 @@ def test_strip_with_ldflags_in_goflags_is_refused(module: Path) -> None:
     table = {"module-dir": str(module), "bundles": [{"package": "./cmd/b001"}], "strip": True}
     with pytest.raises(ConfigError, match="an -ldflags in GOFLAGS"):
         Settings.from_hook_config(table, root=module, environ={"GOFLAGS": "-ldflags=-X=a=b"})
+
+
+@pytest.mark.slow
+def test_hook_builds_many_bundles_with_one_go_build_and_a_no_op_rebuild_gives_the_same_wheel(
+    tmp_path: Path, go: str
+) -> None:
+    shim, calls = go_shim(tmp_path, go)
+    project = write_project(tmp_path / "project", 3)
+    age_tree(project)
+    cache = tmp_path / "cache"
+    env = build_env({"AIRFLOW_GO_GO": str(shim), "AIRFLOW_GO_CACHE_DIR": str(cache)})
+    first = build(project, outdir=tmp_path / "first", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert len(go_calls(calls, "build")) == 1
+    calls.write_text("")
+    again = build(project, outdir=tmp_path / "again", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (again.stdout + again.stderr).count("1 dag(s), cached") == 3
+    assert go_calls(calls, "build") == []
+    assert go_calls(calls, "list") == []
+    wheel = only(tmp_path / "first", "*.whl")
+    assert only(tmp_path / "again", "*.whl").read_bytes() == wheel.read_bytes()
+    members = wheel_members(wheel)
+    for name in bundle_names(3):
+        member = members[f"scale-0.1.0.data/data/share/airflow/executable-bundles/scale/{name}"]
+        assert (member.external_attr >> 16) & 0o777 == 0o755
+    for entry in cache.glob("projects/*/*/*/bundle"):
+        footer.read_bundle(entry)  # the cache's files are whole after being linked and read
+        assert entry.stat().st_nlink == 1  # the hook's linked copy went with its folder

@@ -928,7 +928,10 @@ def _finish(
     # Packed privately first: the smoke test and the cache see this bundle's own bytes,
     # and the output only ever changes by one atomic rename.
     staged = staging / name
-    written = footer.write_bundle(binary, _read_source(source), manifest_bytes, staged)
+    # A scratch file, copied or renamed on: syncing it to disk would buy nothing.
+    written = footer.write_bundle(
+        binary, _read_source(source), manifest_bytes, staged, durable=False
+    )
     smoked = spec.smoke_test and job.runs_here
     if smoked:
         _smoke(staged)
