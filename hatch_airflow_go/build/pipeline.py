@@ -1015,10 +1015,11 @@ def pack_bundles(
     """Pack several bundles (results in the order given).
 
     Cached bundles are installed straight away; the rest are grouped by what their go
-    command would be (module, go, target, flags, environment), and each group is built by
-    one ``go build -o DIR/ PKG...`` (:mod:`hatch_airflow_go.build.batch`), its binaries
-    introspected in parallel (one per CPU), then rendered and packed one by one. When a
-    group's build fails, its bundles are built one by one, so each error names its bundle.
+    command would be (module, go, target, flags, environment): each group is listed by one
+    ``go list -deps`` (for the cache keys) and built by one ``go build -o DIR/ PKG...``
+    (:mod:`hatch_airflow_go.build.batch`), then its binaries are introspected, rendered and
+    packed in parallel (one per CPU). When a group's build fails, its bundles are built one
+    by one, so that each error names its bundle.
     Every bundle is attempted; when any fail, one error lists each failure.
     ``link_cached``: see :func:`pack_bundle`.
     """
