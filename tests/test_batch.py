@@ -6,6 +6,7 @@ around the real go (``go_shim``) shows which go commands ran; the real go still 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -314,3 +315,39 @@ def test_hook_builds_many_bundles_with_one_go_build_and_a_no_op_rebuild_gives_th
     for entry in cache.glob("projects/*/*/*/bundle"):
         footer.read_bundle(entry)  # the cache's files are whole after being linked and read
         assert entry.stat().st_nlink == 1  # the hook's linked copy went with its folder
+
+
+def test_metadata_file_bundles_in_a_cross_batch_need_no_twins_and_are_not_introspected(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    meta = tmp_path / "captured.json"
+    meta.write_text(
+        json.dumps(
+            {
+                "airflow_bundle_metadata_version": "1.0",
+                "sdk": {
+                    "language": "go",
+                    "version": "v0",
+                    "supervisor_schema_version": "2026-06-16",
+                },
+                "dags": {"from_the_file": {"tasks": ["only"]}},
+            }
+        )
+    )
+    shim, calls = go_shim(tmp_path, go)
+    names = bundle_names(2)
+    specs = specs_for(
+        module,
+        tmp_path / "out",
+        names,
+        goos="linux",
+        goarch=other_arch(),
+        go=str(shim),
+        metadata_file=meta,
+    )
+    built = pack_bundles(specs, cache_dir=tmp_path / "cache")
+    assert [bundle.dag_ids for bundle in built] == [("from_the_file",)] * 2
+    assert len(go_calls(calls, "build")) == 1  # the bundles only: no host twins
+    for bundle, spec in zip(built, specs):
+        alone = pack_bundle(replace(spec, output_dir=tmp_path / "alone", go=None))
+        assert bundle.path.read_bytes() == alone.path.read_bytes()
