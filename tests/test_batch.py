@@ -19,7 +19,7 @@ import pytest
 from hatch_airflow_go.build import batch
 from hatch_airflow_go.build.config import STRIP_FLAG, Settings
 from hatch_airflow_go.build.pipeline import BundleSpec, pack_bundle, pack_bundles
-from hatch_airflow_go.errors import BuildError, ConfigError
+from hatch_airflow_go.errors import BuildError, ConfigError, IntrospectionError
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.verify import verify_bundle
 from hatch_airflow_go.golang import golist
@@ -351,3 +351,25 @@ def test_metadata_file_bundles_in_a_cross_batch_need_no_twins_and_are_not_intros
     for bundle, spec in zip(built, specs):
         alone = pack_bundle(replace(spec, output_dir=tmp_path / "alone", go=None))
         assert bundle.path.read_bytes() == alone.path.read_bytes()
+
+
+def test_a_bundle_failing_after_the_batched_build_is_named_and_the_others_are_packed(
+    module: Path, tmp_path: Path, go: str
+) -> None:
+    (module / "cmd" / "nodags").mkdir()
+    (module / "cmd" / "nodags" / "main.go").write_text(
+        'package main\n\nimport sdk "example.com/airflow-standin-sdk/sdk"\n\n'
+        "func main() {\n\tsdk.Main()\n}\n"
+    )
+    shim, calls = go_shim(tmp_path, go)
+    names = bundle_names(2)
+    specs = specs_for(module, tmp_path / "out", [*names, "nodags"], go=str(shim))
+    with pytest.raises(IntrospectionError) as caught:
+        pack_bundles(specs, cache_dir=tmp_path / "cache")
+    assert str(caught.value).startswith(
+        f"{module / 'cmd' / 'nodags'}: bundle nodags: bundle exposes no dags"
+    )
+    assert len(go_calls(calls, "build")) == 1  # introspected from the batch's binary
+    for name in names:
+        footer.read_bundle(tmp_path / "out" / name)
+    assert not (tmp_path / "out" / "nodags").exists()
