@@ -243,7 +243,14 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         specs = settings.bundle_specs(
             self.project_root, self._workdir / "bundles", project=self.metadata.name
         )
-        built = pack_bundles(specs, cache_dir=settings.cache_dir(), cache_size=settings.cache_size)
+        # The bundles go to our own scratch folder, which only hatchling reads: a fresh one is
+        # renamed there and a cached one copied straight there (one copy, its hash proven).
+        built = pack_bundles(
+            specs,
+            cache_dir=settings.cache_dir(),
+            cache_size=settings.cache_size,
+            private_output=True,
+        )
         self._judge(settings, built)
         self._check_names(built)
         targets = sorted({(bundle.goos, bundle.goarch) for bundle in built})

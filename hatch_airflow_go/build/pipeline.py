@@ -7,8 +7,10 @@ rebuild skip ``go build`` altogether: its key covers everything that changes a b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +19,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go import log, tempfiles
-from hatch_airflow_go.build import twinmemo
-from hatch_airflow_go.build.cache import BundleCache, KeyInputs
+from hatch_airflow_go.build import batch, twinmemo
+from hatch_airflow_go.build.cache import BundleCache, CachedBundle, KeyInputs
 from hatch_airflow_go.build.config import schema_version_problem
 from hatch_airflow_go.errors import (
     AirflowGoError,
@@ -144,10 +146,11 @@ def resolve_target(spec: BundleSpec, toolchain: GoToolchain) -> tuple[str, str]:
 class _Job:
     """The state of one bundle's build, so each step reads as one short method."""
 
-    def __init__(self, spec: BundleSpec) -> None:
+    def __init__(self, spec: BundleSpec, toolchain: Optional[GoToolchain] = None) -> None:
         self.spec = spec
         self.module_dir = spec.module_dir.resolve()
-        self.toolchain = find_go(explicit=spec.go, module_dir=self.module_dir)
+        self.toolchain = toolchain or find_go(explicit=spec.go, module_dir=self.module_dir)
+        self._remembered: Optional[tuple[Optional[tuple[Path, str]]]] = None
         self.goos, self.goarch = resolve_target(spec, self.toolchain)
         self.env = self.toolchain.environment(
             goos=self.goos,
@@ -245,29 +248,41 @@ class _Job:
             metadata_file=spec.metadata_file,
         )
 
-    def go_build(self, out: Path, env: Mapping[str, str]) -> None:
+    def remembered(self, cache: BundleCache) -> Optional[tuple[Path, str]]:
+        """The stat index's (source, key) for this job, asked once (a batch asks before and
+        after grouping)."""
+        if self._remembered is None:
+            self._remembered = (cache.remembered_key(self.key_inputs().fingerprint()),)
+        return self._remembered[0]
+
+    def go_build(self, out: Path, env: Mapping[str, str], packages: Sequence[str] = ()) -> None:
+        """``go build`` of this bundle's package into the file ``out``; with ``packages``,
+        one ``go build -o out/ PKG...`` of them all into the directory ``out`` (the same
+        flags and environment: see :mod:`hatch_airflow_go.build.batch`)."""
         # go's own work folder goes inside our scratch folder: a go killed with us (a signal)
         # leaves it there, to be removed with the rest, or swept by the next run.
         if "GOTMPDIR" not in env:
             env = {**env, "GOTMPDIR": str(out.parent)}
+        if packages:
+            target, named = str(out) + os.sep, list(packages)
+            what = f"go build of {len(packages)} packages"
+        else:
+            target, named, what = str(out), [self.spec.package], f"go build {self.spec.package}"
         self.toolchain.run(
-            ["build", *self.spec.build_flags, "-o", str(out), self.spec.package],
+            ["build", *self.spec.build_flags, "-o", target, *named],
             cwd=self.module_dir,
             env=env,
             error=BuildError,
-            what=f"go build {self.spec.package}",
+            what=what,
         )
 
-    def manifest(self, binary: Path, workdir: Path) -> Manifest:
-        if self.spec.metadata_file is not None:
-            return load_metadata_file(self.spec.metadata_file)
-        if self.runs_here:
-            manifest = introspect(binary, timeout=self.spec.introspect_timeout)
-            twinmemo.remember(self._twin_key(self.env), manifest)
-            return manifest
-        # A binary for another platform cannot run here: build a host-arch twin from the
-        # same package and flags, solely to ask it for its DAGs (upstream does the same).
-        sidecar = workdir / "introspect-host"
+    @property
+    def needs_twin(self) -> bool:
+        """Whether reading the DAGs takes a host-platform twin of the binary."""
+        return self.spec.metadata_file is None and not self.runs_here
+
+    def twin_env(self) -> dict[str, str]:
+        """The environment of the host-platform twin: the bundle's, for the host."""
         # With cgo = true, CC/CXX name the target's cross compiler: the twin uses the host's.
         dropped = ("GOOS", "GOARCH", "CC", "CXX") if self.spec.cgo is True else ("GOOS", "GOARCH")
         host_env = self.toolchain.environment(
@@ -281,19 +296,40 @@ class _Job:
         if self.spec.cgo is True:
             for key in ("CC", "CXX"):
                 host_env.pop(key, None)
-        key = self._twin_key(host_env)
-        known = twinmemo.recall(key)  # another target's build of this run asked it already
+        return host_env
+
+    def known_dags(self) -> Optional[Manifest]:
+        """The DAGs a host binary of this bundle already reported in this run, if any
+        (``build-wheels``: the host target's build answers for every cross target)."""
+        env = self.twin_env() if self.needs_twin else self.env
+        return twinmemo.recall(self._twin_key(env))
+
+    def read_dags(self, binary: Path) -> Manifest:
+        """Introspect a host binary of this bundle (itself or its twin), remembered for the
+        run's other targets."""
+        manifest = introspect(binary, timeout=self.spec.introspect_timeout)
+        env = self.twin_env() if self.needs_twin else self.env
+        twinmemo.remember(self._twin_key(env), manifest)
+        return manifest
+
+    def manifest(self, binary: Path, workdir: Path) -> Manifest:
+        if self.spec.metadata_file is not None:
+            return load_metadata_file(self.spec.metadata_file)
+        if self.runs_here:
+            return self.read_dags(binary)
+        known = self.known_dags()  # another target's build of this run asked it already
         if known is not None:
             log.debug(f"{self.spec.package}: DAGs as the host binary of this run reported them")
             return known
+        # A binary for another platform cannot run here: build a host-arch twin from the
+        # same package and flags, solely to ask it for its DAGs (upstream does the same).
+        sidecar = workdir / "introspect-host"
         log.debug(
             f"{self.spec.package}: building a {self.toolchain.host_goos}/"
             f"{self.toolchain.host_goarch} twin to read its DAGs"
         )
-        self.go_build(sidecar, host_env)
-        manifest = introspect(sidecar, timeout=self.spec.introspect_timeout)
-        twinmemo.remember(key, manifest)
-        return manifest
+        self.go_build(sidecar, self.twin_env())
+        return self.read_dags(sidecar)
 
     def _twin_key(self, host_env: Mapping[str, str]) -> str:
         return twinmemo.twin_key(
@@ -449,21 +485,44 @@ def _name_the_bundle(
 
 
 def pack_bundle(
-    spec: BundleSpec, *, cache_dir: Optional[Path] = None, cache_size: Optional[int] = None
+    spec: BundleSpec,
+    *,
+    cache_dir: Optional[Path] = None,
+    cache_size: Optional[int] = None,
+    private_output: bool = False,
 ) -> BuiltBundle:
     """Build, introspect and pack one bundle; ``cache_dir`` enables the build cache (of at
     most ``cache_size`` bytes, default :func:`~hatch_airflow_go.build.cache.size_limit`).
 
-    Every error names the bundle; a failed build leaves the output as it was.
+    ``private_output``: the output is a file nobody else writes to (the hook's scratch
+    folder), so a fresh bundle is renamed there and a cached one copied straight there,
+    instead of staged and copied again. Every error names the bundle; a failed build leaves
+    the output as it was.
     """
-    return _pack_named(spec, BundleCache.open(cache_dir, limit=cache_size))
-
-
-def _pack_named(spec: BundleSpec, cache: Optional[BundleCache]) -> BuiltBundle:
     sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
+    cache = BundleCache.open(cache_dir, limit=cache_size)
+    return _pack_named(spec, cache, private_output=private_output)
+
+
+def _pack_named(
+    spec: BundleSpec, cache: Optional[BundleCache], *, private_output: bool = False
+) -> BuiltBundle:
     context: dict[str, Path | str] = {}
     try:
-        return _pack_bundle(spec, cache, context)
+        prepared = _prepare(spec, cache, context, private_output=private_output)
+        if isinstance(prepared, BuiltBundle):
+            return prepared
+        if prepared is None:
+            job = _Job(spec)
+            return _build_and_pack(job, time.perf_counter(), context, move=private_output)
+        return _build_and_pack(
+            prepared.job,
+            prepared.started,
+            context,
+            source=prepared.source,
+            store=prepared.store,
+            move=private_output,
+        )
     except AirflowGoError as error:
         raise _name_the_bundle(error, spec, context) from error
 
@@ -505,23 +564,58 @@ def _refuse_blocking_go_inputs(module_dir: Path, package: str) -> None:
             )
 
 
-def _pack_bundle(
-    spec: BundleSpec, cache: Optional[BundleCache], context: dict[str, Path | str]
-) -> BuiltBundle:
+@dataclass
+class _Pending:
+    """A bundle that must be built: its job, and what is known before building."""
+
+    index: int
+    job: _Job
+    started: float
+    context: dict[str, Path | str]
+    source: Path
+    name: str
+    output: Path
+    store: Optional[tuple[BundleCache, str]]  # where to cache the result; None: no cache
+
+    @property
+    def spec(self) -> BundleSpec:
+        return self.job.spec
+
+
+def _prepare(
+    spec: BundleSpec,
+    cache: Optional[BundleCache],
+    context: dict[str, Path | str],
+    *,
+    private_output: bool = False,
+    job: Optional[_Job] = None,
+    listed: Optional[tuple[golist.PackageInfo, list[Path]]] = None,
+    index: int = 0,
+    discover: bool = False,
+) -> BuiltBundle | _Pending | None:
+    """The cached bundle, installed; else what building it needs.
+
+    Without a cache, None (a lone bundle finds its main file alongside its build), or with
+    ``discover`` a pending build whose main file was found first (a batch needs it).
+    ``job`` and ``listed`` (the package's ``go list`` answer) are reused when given.
+    """
     started = time.perf_counter()
-    job = _Job(spec)
+    job = job or _Job(spec)
     job.explicit_source()  # a missing or special source is refused before any go command
     _refuse_blocking_go_inputs(job.module_dir, spec.package)
     if cache is None:
-        return _build_and_pack(job, started, context)
-    inputs = job.key_inputs()
-    fingerprint = inputs.fingerprint()
-    remembered = cache.remembered_key(fingerprint)
+        if not discover:
+            return None
+        source = job.source_file(listed[0] if listed else None)
+        name, output = job.output_path(source)
+        context["name"] = name
+        return _Pending(index, job, started, context, source, name, output, None)
+    remembered = job.remembered(cache)
     if remembered:
         source, key = remembered
         name, output = job.output_path(source)
     else:
-        package, files = golist.package_and_inputs(
+        package, files = listed or golist.package_and_inputs(
             job.toolchain,
             spec.package,
             cwd=job.module_dir,
@@ -530,20 +624,49 @@ def _pack_bundle(
         )
         source = job.source_file(package)
         name, output = job.output_path(source)
+        inputs = job.key_inputs()
         key, stats = inputs.content_key(name, source, files)
-        cache.remember_key(fingerprint, source, key, stats, project=spec.project)
+        cache.remember_key(inputs.fingerprint(), source, key, stats, project=spec.project)
     context["name"] = name
+    hit = _fetch_cached(cache, key, name, output, private_output=private_output)
+    if hit is not None:
+        smoked = spec.smoke_test and job.runs_here
+        if smoked:
+            _smoke(output)
+        record = {"dag_ids": hit.dag_ids, "warnings": hit.warnings, "sdk": hit.sdk}
+        return _built(output, name, job, record, cached=True, started=started, smoked=smoked)
+    return _Pending(index, job, started, context, source, name, output, (cache, key))
+
+
+def _fetch_cached(
+    cache: BundleCache, key: str, name: str, output: Path, *, private_output: bool
+) -> Optional[CachedBundle]:
+    """Install the cached bundle ``key`` at ``output`` if the entry proves itself (the whole
+    file is hashed as it is copied). A private output is copied to directly (one copy, under
+    a temporary name renamed on); any other through a scratch copy and an atomic install."""
+    if private_output:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _cannot_write(output, error) from error
+        temporary = output.parent / tempfiles.owned_name(".cached-")
+        tempfiles.track(temporary)
+        try:
+            hit = cache.fetch(key, temporary)
+            if hit is not None:
+                os.replace(temporary, output)
+                return replace(hit, path=output)
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            tempfiles.untrack(temporary)
     with tempfiles.scratch_directory() as workdir:
-        context["workdir"] = workdir
         hit = cache.fetch(key, workdir / name)
-        if hit is not None:
-            smoked = spec.smoke_test and job.runs_here
-            if smoked:
-                _smoke(hit.path)
-            _install_copy(hit.path, output)
-            record = {"dag_ids": hit.dag_ids, "warnings": hit.warnings, "sdk": hit.sdk}
-            return _built(output, name, job, record, cached=True, started=started, smoked=smoked)
-    return _build_and_pack(job, started, context, source=source, store=(cache, key))
+        if hit is None:
+            return None
+        _install_copy(hit.path, output)
+        return replace(hit, path=output)
 
 
 def _build_and_pack(
@@ -553,8 +676,9 @@ def _build_and_pack(
     *,
     source: Optional[Path] = None,
     store: Optional[tuple[BundleCache, str]] = None,
+    move: bool = False,
 ) -> BuiltBundle:
-    """Build, introspect, render and write the bundle (no cache involved).
+    """Build, introspect, render and write the bundle (no cache lookup involved).
 
     Without a known source, finding the main file (`go list`) runs alongside `go build`,
     but only once the output is known to be writable: a bad output is refused before any
@@ -583,40 +707,88 @@ def _build_and_pack(
             context["name"] = name
             job.go_build(binary, job.env)
         manifest = job.manifest(binary, workdir)
-        manifest_bytes, warnings = _render(
-            manifest,
-            source,
-            spec.exact_upstream,
-            output,
-            schema_version=spec.supervisor_schema_version,
-            metadata_file=spec.metadata_file,
+        return _finish(
+            job,
+            started,
+            binary=binary,
+            manifest=manifest,
+            source=source,
+            name=name,
+            output=output,
+            staging=workdir / "packed",
+            store=store,
+            move=move,
         )
-        # Packed privately first: the smoke test and the cache see this bundle's own bytes,
-        # and the output only ever changes by one atomic rename.
-        staged = workdir / "packed" / name
-        written = footer.write_bundle(binary, _read_source(source), manifest_bytes, staged)
-        smoked = spec.smoke_test and job.runs_here
-        if smoked:
-            _smoke(staged)
-        elif spec.smoke_test:
-            warnings.append(
-                f"smoke test skipped: a {job.goos}/{job.goarch} bundle cannot run on this "
-                f"{job.toolchain.host_goos}/{job.toolchain.host_goarch} host"
-            )
-        record = {
-            "dag_ids": list(manifest.dags),
-            "warnings": warnings,
-            "sdk": f"{manifest.sdk.language}/{manifest.sdk.version}",
-            "binary_sha256": written.binary_sha256.hex(),
-        }
-        if store is not None:
-            cache, key = store
-            target = f"{job.goos}/{job.goarch}"
-            cache.store(
-                key, staged, {**record, "project": spec.project, "bundle": name, "target": target}
-            )
-        _install_copy(staged, output)
+
+
+def _finish(
+    job: _Job,
+    started: float,
+    *,
+    binary: Path,
+    manifest: Manifest,
+    source: Path,
+    name: str,
+    output: Path,
+    staging: Path,
+    store: Optional[tuple[BundleCache, str]],
+    move: bool = False,
+) -> BuiltBundle:
+    """Render the manifest, pack the bundle privately, smoke-test, cache and install it.
+
+    ``move``: the output is private (see :func:`pack_bundle`), so the packed file is
+    renamed onto it rather than copied."""
+    spec = job.spec
+    manifest_bytes, warnings = _render(
+        manifest,
+        source,
+        spec.exact_upstream,
+        output,
+        schema_version=spec.supervisor_schema_version,
+        metadata_file=spec.metadata_file,
+    )
+    # Packed privately first: the smoke test and the cache see this bundle's own bytes,
+    # and the output only ever changes by one atomic rename.
+    staged = staging / name
+    # A scratch file, copied or renamed on: syncing it to disk would buy nothing.
+    written = footer.write_bundle(
+        binary, _read_source(source), manifest_bytes, staged, durable=False
+    )
+    smoked = spec.smoke_test and job.runs_here
+    if smoked:
+        _smoke(staged)
+    elif spec.smoke_test:
+        warnings.append(
+            f"smoke test skipped: a {job.goos}/{job.goarch} bundle cannot run on this "
+            f"{job.toolchain.host_goos}/{job.toolchain.host_goarch} host"
+        )
+    record = {
+        "dag_ids": list(manifest.dags),
+        "warnings": warnings,
+        "sdk": f"{manifest.sdk.language}/{manifest.sdk.version}",
+        "binary_sha256": written.binary_sha256.hex(),
+    }
+    if store is not None:
+        cache, key = store
+        target = f"{job.goos}/{job.goarch}"
+        cache.store(
+            key, staged, {**record, "project": spec.project, "bundle": name, "target": target}
+        )
+    _install_staged(staged, output, move=move)
     return _built(output, name, job, record, cached=False, started=started, smoked=smoked)
+
+
+def _install_staged(staged: Path, output: Path, *, move: bool) -> None:
+    """Put a freshly packed bundle at ``output``: renamed there when the output is private
+    and on the same file system (no bytes copied), else copied atomically."""
+    if move:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, output)
+            return
+        except OSError:
+            pass  # another file system: copy
+    _install_copy(staged, output)
 
 
 def _read_source(source: Path) -> bytes:
@@ -665,10 +837,19 @@ def pack_bundles(
     cache_dir: Optional[Path] = None,
     jobs: Optional[int] = None,
     cache_size: Optional[int] = None,
+    private_output: bool = False,
 ) -> list[BuiltBundle]:
-    """Pack several bundles concurrently (at most one per CPU), in the order given.
+    """Pack several bundles (results in the order given).
+
+    Cached bundles are installed straight away; the rest are grouped by what their go
+    command would be (module, go, target, flags, environment): each group is listed by one
+    ``go list -deps`` (for the cache keys) and built by one ``go build -o DIR/ PKG...``
+    (:mod:`hatch_airflow_go.build.batch`), then its binaries are introspected, rendered and
+    packed in parallel (one per CPU). When a group's build fails, its bundles are built one
+    by one, so that each error names its bundle.
 
     Every bundle is attempted; when any fail, one error lists each failure.
+    ``private_output``: see :func:`pack_bundle`.
     """
     outputs: dict[Path, str] = {}
     for spec in specs:
@@ -683,20 +864,76 @@ def pack_bundles(
                 fix="give each bundle a distinct `name`",
             )
         outputs[out] = spec.package
+    sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
+    cache = BundleCache.open(cache_dir, limit=cache_size)  # checked (and warned) once
+    if len(specs) == 1:
+        return [_pack_named(specs[0], cache, private_output=private_output)]
     workers = max(1, min(len(specs), jobs or os.cpu_count() or 1))
+    toolchains = _ToolchainFinder()
+    contexts: list[dict[str, Path | str]] = [{} for _ in specs]
+    outcomes: dict[int, BuiltBundle | AirflowGoError] = {}
+
+    def make_job(index: int) -> Optional[_Job]:
+        spec = specs[index]
+        try:
+            return _Job(spec, toolchains.find(spec))
+        except AirflowGoError as error:
+            outcomes[index] = _name_the_bundle(error, spec, contexts[index])
+            return None
+
+    def prepare(index: int) -> BuiltBundle | _Pending | AirflowGoError:
+        spec, context = specs[index], contexts[index]
+        try:
+            prepared = _prepare(
+                spec,
+                cache,
+                context,
+                private_output=private_output,
+                job=jobs_by_index[index],
+                listed=listed.get(index),
+                index=index,
+                discover=True,
+            )
+        except AirflowGoError as error:
+            return _name_the_bundle(error, spec, context)
+        assert prepared is not None  # discover=True always says what to build
+        return prepared
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        cache = BundleCache.open(cache_dir, limit=cache_size)  # checked (and warned) once
-        futures = [pool.submit(_pack_named, spec, cache) for spec in specs]
+        made = list(pool.map(make_job, range(len(specs))))
+        jobs_by_index = {index: job for index, job in enumerate(made) if job is not None}
+        # Bundles known unchanged by the stat index need no go list at all.
+        unknown = {
+            index: job
+            for index, job in jobs_by_index.items()
+            if cache is None or job.remembered(cache) is None
+        }
+        listed = _list_together(unknown, pool)
+        remaining = [index for index in range(len(specs)) if index not in outcomes]
+        prepared = dict(zip(remaining, pool.map(prepare, remaining)))
+    pending: list[_Pending] = []
+    for index, item in prepared.items():
+        if isinstance(item, _Pending):
+            pending.append(item)
+        else:
+            outcomes[index] = item
+    groups = _batches(pending)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(groups), workers))) as pool:
+        for done in pool.map(lambda group: _build_group(group, private_output), groups):
+            outcomes.update(done)
+    return _collect(specs, [outcomes[index] for index in range(len(specs))])
+
+
+def _collect(
+    specs: Sequence[BundleSpec], outcomes: Sequence[BuiltBundle | AirflowGoError]
+) -> list[BuiltBundle]:
     results: list[BuiltBundle] = []
     failures: list[tuple[BundleSpec, AirflowGoError]] = []
-    for spec, future in zip(specs, futures):
-        error = future.exception()
-        if error is None:
-            results.append(future.result())
-        elif isinstance(error, AirflowGoError):
-            failures.append((spec, error))
+    for spec, outcome in zip(specs, outcomes):
+        if isinstance(outcome, AirflowGoError):
+            failures.append((spec, outcome))
         else:
-            raise error
+            results.append(outcome)
     if len(failures) == 1:
         raise failures[0][1]
     if failures:
@@ -705,6 +942,211 @@ def pack_bundles(
             detail="\n".join(f"[{spec.package}] {error}" for spec, error in failures),
         )
     return results
+
+
+class _ToolchainFinder:
+    """:func:`find_go` once per (go setting, module) in one :func:`pack_bundles` call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._found: dict[tuple[Optional[str], Path], GoToolchain] = {}
+
+    def find(self, spec: BundleSpec) -> GoToolchain:
+        key = (spec.go, spec.module_dir.resolve())
+        with self._lock:
+            if key not in self._found:
+                self._found[key] = find_go(explicit=spec.go, module_dir=key[1])
+            return self._found[key]
+
+
+def _list_together(
+    jobs: Mapping[int, _Job], pool: ThreadPoolExecutor
+) -> dict[int, tuple[golist.PackageInfo, list[Path]]]:
+    """One ``go list -deps`` per group of bundles that would share a go command, instead
+    of one per bundle. A group whose listing fails is left out: each of its bundles then
+    asks for itself, so that an error names its bundle."""
+    groups: dict[Any, list[int]] = {}
+    for index, job in jobs.items():
+        groups.setdefault(_group_key(job), []).append(index)
+    shared = [members for members in groups.values() if len(members) > 1]
+
+    def list_group(members: list[int]) -> dict[int, tuple[golist.PackageInfo, list[Path]]]:
+        job = jobs[members[0]]
+        try:
+            found = golist.many_packages_and_inputs(
+                job.toolchain,
+                [jobs[index].spec.package for index in members],
+                cwd=job.module_dir,
+                env=job.env,
+                extra_args=job.spec.build_flags,
+            )
+        except BuildError as error:
+            log.debug(f"the shared go list failed, listing its bundles one by one: {error}")
+            return {}
+        return dict(zip(members, found)) if found is not None else {}
+
+    listed: dict[int, tuple[golist.PackageInfo, list[Path]]] = {}
+    for done in pool.map(list_group, shared):
+        listed.update(done)
+    return listed
+
+
+def _group_key(job: _Job) -> Any:
+    return batch.group_key(
+        go=job.toolchain.go,
+        module_dir=job.module_dir,
+        target=(job.goos, job.goarch),
+        flags=job.spec.build_flags,
+        env=job.env,
+    )
+
+
+def _package_identity(pending: _Pending) -> str:
+    """The package as one string however it is written (``./cmd/a`` and ``cmd/a/``)."""
+    package = pending.spec.package
+    if package.startswith("."):
+        return str((pending.job.module_dir / package).resolve())
+    return package
+
+
+def _batches(pending: Sequence[_Pending]) -> list[list[_Pending]]:
+    """The pending bundles in groups that one go command builds (a group of one is built
+    alone, as :func:`pack_bundle` builds it)."""
+    keyed: dict[Any, list[_Pending]] = {}
+    alone: list[list[_Pending]] = []
+    for item in pending:
+        job = item.job
+        if batch.exec_name(job.spec.package, job.module_dir, job.goos) is None:
+            alone.append([item])
+            continue
+        keyed.setdefault(_group_key(job), []).append(item)
+    groups: list[list[_Pending]] = []
+    for members in keyed.values():
+        groups.extend(
+            batch.split_by_name(
+                members,
+                lambda item: str(
+                    batch.exec_name(item.spec.package, item.job.module_dir, item.job.goos)
+                ),
+                _package_identity,
+            )
+        )
+    return groups + alone
+
+
+def _build_alone(item: _Pending, move: bool = False) -> BuiltBundle | AirflowGoError:
+    try:
+        return _build_and_pack(
+            item.job,
+            item.started,
+            item.context,
+            source=item.source,
+            store=item.store,
+            move=move,
+        )
+    except AirflowGoError as error:
+        return _name_the_bundle(error, item.spec, item.context)
+
+
+def _unique_packages(items: Sequence[_Pending]) -> list[str]:
+    seen: dict[str, str] = {}
+    for item in items:
+        seen.setdefault(_package_identity(item), item.spec.package)
+    return list(seen.values())
+
+
+def _built_binaries(
+    items: Sequence[_Pending], folder: Path, goos: str
+) -> tuple[dict[int, Path], list[_Pending]]:
+    """Each bundle's binary in ``folder`` (named by Go's rule), and the bundles whose
+    binary is not there (built alone instead, so that go says why)."""
+    found: dict[int, Path] = {}
+    missing: list[_Pending] = []
+    for item in items:
+        name = batch.exec_name(item.spec.package, item.job.module_dir, goos)
+        path = folder / name if name else None
+        if path is not None and path.is_file():
+            found[item.index] = path
+        else:
+            missing.append(item)
+    return found, missing
+
+
+def _build_group(
+    group: Sequence[_Pending], private_output: bool = False
+) -> dict[int, BuiltBundle | AirflowGoError]:
+    """Build one group with one go command (and its host twins with one more), then
+    introspect and pack its bundles in parallel (one per CPU)."""
+    if len(group) == 1:
+        return {group[0].index: _build_alone(group[0], private_output)}
+    outcomes: dict[int, BuiltBundle | AirflowGoError] = {}
+    job = group[0].job
+    with tempfiles.scratch_directory() as workdir:
+        for item in group:
+            item.context["workdir"] = workdir
+        try:
+            job.go_build(workdir / "bin", job.env, packages=_unique_packages(group))
+        except BuildError as error:
+            log.debug(f"the batched build failed, building its bundles one by one: {error}")
+            return {item.index: _build_alone(item, private_output) for item in group}
+        binaries, missing = _built_binaries(group, workdir / "bin", job.goos)
+        twins: dict[int, Path] = {}
+        known = {
+            item.index: dags
+            for item in group
+            if item.index in binaries and item.job.needs_twin
+            if (dags := item.job.known_dags()) is not None
+        }
+        need_twin = [
+            item
+            for item in group
+            if item.index in binaries and item.job.needs_twin and item.index not in known
+        ]
+        if need_twin:
+            host = job.toolchain.host_goos
+            log.debug(f"building {len(need_twin)} host twin(s) to read their DAGs")
+            try:
+                job.go_build(workdir / "twin", job.twin_env(), packages=_unique_packages(need_twin))
+            except BuildError:
+                missing.extend(need_twin)
+            else:
+                twins, no_twin = _built_binaries(need_twin, workdir / "twin", host)
+                missing.extend(no_twin)
+        alone = {item.index for item in missing}
+        ready = [item for item in group if item.index not in alone]
+
+        def introspect_and_pack(item: _Pending) -> BuiltBundle | AirflowGoError:
+            spec = item.spec
+            try:
+                if spec.metadata_file is not None:
+                    manifest = load_metadata_file(spec.metadata_file)
+                elif item.index in known:  # another target's build of this run asked it
+                    manifest = known[item.index]
+                else:
+                    binary = twins.get(item.index, binaries[item.index])
+                    manifest = item.job.read_dags(binary)
+                return _finish(
+                    item.job,
+                    item.started,
+                    binary=binaries[item.index],
+                    manifest=manifest,
+                    source=item.source,
+                    name=item.name,
+                    output=item.output,
+                    staging=workdir / "packed" / str(item.index),
+                    store=item.store,
+                    move=private_output,
+                )
+            except AirflowGoError as error:
+                return _name_the_bundle(error, spec, item.context)
+
+        workers = max(1, min(len(ready), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for item, outcome in zip(ready, pool.map(introspect_and_pack, ready)):
+                outcomes[item.index] = outcome
+    for item in missing:
+        outcomes[item.index] = _build_alone(item, private_output)
+    return outcomes
 
 
 def pack_executable(

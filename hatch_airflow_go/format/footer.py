@@ -493,8 +493,12 @@ def write_bundle(
     output: PathLike,
     *,
     extra_inputs: Sequence[PathLike] = (),
+    durable: bool = True,
 ) -> WrittenBundle:
     """Pack ``executable`` + ``source`` + ``manifest`` + trailer into ``output``, atomically.
+
+    ``durable=False`` skips the fsyncs, for a private scratch file that is copied or renamed
+    on (the final file's durability is then the copier's business).
 
     The bundle is assembled in an unnamed file in ``output``'s folder (a named, tracked one
     where the system has no unnamed files; see :class:`tempfiles.AtomicFile`) and linked or
@@ -530,7 +534,7 @@ def write_bundle(
                 trailer = Trailer(len(source), len(manifest), digest).encode()
                 for region in (source, manifest, trailer):
                     _write_all(staged.fd, memoryview(region))
-                staged.commit(durable=True)
+                staged.commit(durable=durable)
         except OSError as exc:
             space = " (the disk is full)" if exc.errno == errno.ENOSPC else ""
             raise PackError(

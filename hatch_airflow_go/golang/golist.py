@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from hatch_airflow_go.errors import BuildError
 from hatch_airflow_go.golang.toolchain import GoToolchain
@@ -166,32 +166,94 @@ def package_and_inputs(
     roots: list[PackageInfo] = []
     for item in _decode_stream(result.stdout):
         if not item.get("DepOnly"):
-            roots.append(
-                PackageInfo(
-                    import_path=item.get("ImportPath", package),
-                    name=item.get("Name", ""),
-                    dir=Path(item["Dir"]),
-                    go_files=tuple(item.get("GoFiles") or ()),
-                )
-            )
-        if item.get("Standard"):
-            continue
-        module = item.get("Module") or {}
-        replace = module.get("Replace") or {}
-        local = (
-            module.get("Main")
-            or not module
-            or (replace and not replace.get("Version"))
-            or Path(item.get("Dir", "")).is_relative_to(cwd)
-        )
-        if not local:
-            continue
-        directory = Path(item["Dir"])
-        for field in _FILE_FIELDS:
-            files.extend(directory / name for name in item.get(field) or ())
+            roots.append(_package_info(item, package))
+        files.extend(_local_files(item, cwd))
     if len(roots) != 1:
         raise _not_one_package(package, len(roots), cwd)
     return roots[0], sorted(set(files))
+
+
+def many_packages_and_inputs(
+    toolchain: GoToolchain,
+    packages: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    extra_args: Sequence[str] = (),
+) -> Optional[list[tuple[PackageInfo, list[Path]]]]:
+    """:func:`package_and_inputs` of each of ``packages``, from one ``go list -deps``.
+
+    Each root's inputs are the local files of the root and of its ``Deps``: the same list
+    :func:`package_and_inputs` gives for it alone. None when a package cannot be matched
+    to one root (a pattern, two spellings of one package): ask per package instead. A
+    failure raises :class:`BuildError`, naming no single package: callers that need the
+    culprit ask per package.
+    """
+    result = toolchain.run(
+        [
+            "list",
+            "-deps",
+            "-json=ImportPath,Name,Dir,DepOnly,Standard,Module,Deps," + ",".join(_FILE_FIELDS),
+            *extra_args,
+            "--",
+            *packages,
+        ],
+        cwd=cwd,
+        env=env,
+        error=BuildError,
+        what=f"go list -deps of {len(packages)} packages",
+    )
+    local: dict[str, list[Path]] = {}
+    roots: list[dict[str, Any]] = []
+    for item in _decode_stream(result.stdout):
+        local[item.get("ImportPath", "")] = _local_files(item, cwd)
+        if not item.get("DepOnly"):
+            roots.append(item)
+    found: list[tuple[PackageInfo, list[Path]]] = []
+    for package in packages:
+        wanted = (cwd / package).resolve() if package.startswith(".") else None
+        matches = [
+            root
+            for root in roots
+            if (
+                Path(root.get("Dir", "")) == wanted if wanted else root.get("ImportPath") == package
+            )
+        ]
+        if len(matches) != 1:
+            return None
+        root = matches[0]
+        files = list(local.get(root.get("ImportPath", ""), []))
+        for dep in root.get("Deps") or ():
+            files.extend(local.get(dep, []))
+        found.append((_package_info(root, package), sorted(set(files))))
+    return found
+
+
+def _package_info(item: Mapping[str, Any], package: str) -> PackageInfo:
+    return PackageInfo(
+        import_path=item.get("ImportPath", package),
+        name=item.get("Name", ""),
+        dir=Path(item["Dir"]),
+        go_files=tuple(item.get("GoFiles") or ()),
+    )
+
+
+def _local_files(item: Mapping[str, Any], cwd: Path) -> list[Path]:
+    """The input files of one listed package, when it is local (see package_and_inputs)."""
+    if item.get("Standard"):
+        return []
+    module = item.get("Module") or {}
+    replace = module.get("Replace") or {}
+    local = (
+        module.get("Main")
+        or not module
+        or (replace and not replace.get("Version"))
+        or Path(item.get("Dir", "")).is_relative_to(cwd)
+    )
+    if not local:
+        return []
+    directory = Path(item["Dir"])
+    return [directory / name for field in _FILE_FIELDS for name in item.get(field) or ()]
 
 
 def _not_one_package(package: str, count: int, cwd: Path) -> BuildError:
