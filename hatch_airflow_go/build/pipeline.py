@@ -38,6 +38,7 @@ from hatch_airflow_go.format.manifest import (
 )
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.introspect import introspect
+from hatch_airflow_go.golang.modroot import check_relative_package
 from hatch_airflow_go.golang.toolchain import GoToolchain, cache_root, find_go
 from hatch_airflow_go.process import sweep_leftovers
 
@@ -251,6 +252,7 @@ class _Job:
         self.spec = spec
         self.cache_dir = cache_dir
         self.module_dir = spec.module_dir.resolve()
+        check_relative_package(spec.package, self.module_dir)
         self.toolchain = find_go(explicit=spec.go, module_dir=self.module_dir)
         self.goos, self.goarch = resolve_target(spec, self.toolchain)
         self.env = self.toolchain.environment(

@@ -11,6 +11,9 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
+from hatch_airflow_go.errors import ConfigError, GoModError
+from hatch_airflow_go.golang.gomod import read_gomod
+
 # A bounded look below the project root: a few levels, a few hundred folders, never into
 # folders that hold no module of the user's own.
 _MAX_DEPTH = 3
@@ -79,3 +82,35 @@ def package_from(module: Path, start: Path, package: str) -> str:
     except ValueError:
         return package
     return "./" + rel.as_posix() if rel.parts else "."
+
+
+def _imports_from(package: str, module_path: str) -> bool:
+    return package == module_path or package.startswith(module_path + "/")
+
+
+def check_relative_package(package: str, module_dir: Path) -> None:
+    """Refuse ``cmd/etl`` where ``./cmd/etl`` is meant: go reads a path without ``./`` as an
+    import path, looks for a module of that name, and answers with download advice.
+
+    Only a path that is no import path of the main module or of a required module, and that
+    names a folder inside the module, is refused: anything else is go's to judge.
+    """
+    if package.startswith((".", "/")) or os.path.isabs(package) or not package:
+        return
+    if not (module_dir / package).is_dir():
+        return
+    try:
+        mod = read_gomod(module_dir / "go.mod")
+    except GoModError:
+        return  # go reports a broken go.mod better
+    known = [mod.module or "", *(require.path for require in mod.requires)]
+    if any(path and _imports_from(package, path) for path in known):
+        return
+    relative = f"./{package.rstrip('/')}"
+    raise ConfigError(
+        f"package {package!r} is read by go as an import path, not as the folder "
+        f"{package.rstrip('/')}/ of this module: a package inside the module starts with ./",
+        path=module_dir / package,
+        fix=f'write it as {relative} (package = "{relative}" in the hook\'s table, '
+        f"`hatch-airflow-go pack {relative}` on the command line)",
+    )
