@@ -171,3 +171,39 @@ def test_hook_config_package_without_dot_slash_fails_with_the_fix_and_the_fix_bu
     fixed = build(project, outdir=tmp_path / "dist")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     only(tmp_path / "dist", "*.whl")
+
+
+# -- 3. a binary that panics when asked for its DAGs ------------------------------------------
+PANIC_GO = """package main
+
+import sdk "example.com/airflow-standin-sdk/sdk"
+
+func main() {
+	var registry map[string]string
+	registry["newcomer_dag"] = "loading DAG definitions" // a nil map: panics
+	sdk.Main()
+}
+"""
+
+
+@pytest.mark.parametrize("cache", [False, True], ids=["no-cache", "cache"])
+def test_a_panic_under_introspection_prints_a_command_that_reproduces_it(
+    tmp_path: Path, cache: bool
+) -> None:
+    module = go_module(tmp_path / "mod", {"cmd/etl/main.go": PANIC_GO})
+    flags = ["-tags", "newcomer"]  # build flags travel into the printed command
+    argv = ["pack", "./cmd/etl", *([] if cache else ["--no-cache"]), "--", *flags]
+    message = one_error(cli(*argv, cwd=module, env={"AIRFLOW_GO_CACHE_DIR": str(tmp_path / "c")}))
+    assert "panic: assignment to entry in nil map" in message
+    commands = [line[2:] for line in message.splitlines() if line.startswith("$ ")]
+    assert len(commands) == 1, message
+    command = commands[0]
+    assert "/hatch-airflow-go-" not in command  # no scratch binary, which is gone by now
+    assert "-tags newcomer" in command
+    # Run from anywhere, the printed command rebuilds the binary and shows the same panic.
+    rerun = subprocess.run(
+        ["sh", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert rerun.returncode != 0
+    assert "panic: assignment to entry in nil map" in rerun.stderr, rerun.stderr
+    assert "main.go:7" in rerun.stderr, rerun.stderr

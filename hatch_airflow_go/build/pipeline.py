@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +27,7 @@ from hatch_airflow_go.errors import (
     BuildError,
     BundleError,
     ConfigError,
+    IntrospectionError,
     PackError,
 )
 from hatch_airflow_go.format import footer
@@ -449,6 +452,47 @@ class _Job:
     def manifest(self, binary: Path, workdir: Path) -> Manifest:
         if self.spec.metadata_file is not None:
             return load_metadata_file(self.spec.metadata_file)
+        try:
+            return self._introspected(binary, workdir)
+        except IntrospectionError as error:
+            raise self._reproducible(error) from error
+
+    def _reproducible(self, error: IntrospectionError) -> IntrospectionError:
+        """The error with a command that rebuilds the binary and reruns it, in place of the
+        scratch binary's path (deleted by the time the user reads the message)."""
+        lines = (error.detail or "").split("\n")
+        if not lines[0].startswith("$ "):
+            return error
+        try:
+            flags = shlex.split(lines[0][2:])[1:]
+        except ValueError:
+            return error
+        name = planned_output(self.spec)
+        out = Path(tempfile.gettempdir()) / f"{name.name if name else 'bundle'}-introspect"
+        # The go that built it: the one on PATH is just `go`, another one by its path.
+        go = "go" if self.toolchain.origin == "path" else str(self.toolchain.go)
+        changes = {
+            key: self.env[key]
+            for key in ("CGO_ENABLED", "GOTOOLCHAIN", "GOFLAGS", "GOROOT", *self.spec.env)
+            if key in self.env
+            and key not in ("GOOS", "GOARCH")  # the rerun needs a binary for this host
+            and os.environ.get(key) != self.env[key]
+        }
+        build = log.format_command(
+            [go, "build", *self.spec.build_flags, "-o", str(out), self.spec.package], changes
+        )[2:]
+        command = f"$ cd {shlex.quote(str(self.module_dir))} && {build} && " + " ".join(
+            shlex.quote(arg) for arg in [str(out), *flags]
+        )
+        fix = (error.fix or "").replace(
+            "run the command below",
+            "run the command below (it rebuilds the binary and runs it as the packer did)",
+        )
+        return IntrospectionError(
+            error.problem, path=error.path, fix=fix, detail="\n".join([command, *lines[1:]])
+        )
+
+    def _introspected(self, binary: Path, workdir: Path) -> Manifest:
         if self.runs_here:
             return introspect(binary, timeout=self.spec.introspect_timeout)
         # A binary for another platform cannot run here: build a host-arch twin from the
