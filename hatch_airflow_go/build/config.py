@@ -191,6 +191,7 @@ class Settings:
     target: Optional[str] = None
     build_flags: tuple[str, ...] = ()
     go: Optional[str] = None
+    go_origin: str = "setting"  # "env" when $AIRFLOW_GO_GO gave `go`, for messages
     cgo: bool = False
     install_dir: Optional[str] = None
     exact_upstream: bool = False
@@ -259,6 +260,7 @@ class Settings:
                 exact_upstream=self.exact_upstream,
                 supervisor_schema_version=self.supervisor_schema_version,
                 go=self.go,
+                go_origin=self.go_origin,
                 introspect_timeout=introspect_timeout,
                 smoke_test=self.smoke_test,
             )
@@ -392,6 +394,7 @@ class _Reader:
             target=f"{goos}/{goarch}" if goos and goarch else None,
             build_flags=self._list(_OPTION_BY_KEY["build-flags"]),
             go=self._string(_OPTION_BY_KEY["go"]),
+            go_origin="env" if self._env(_OPTION_BY_KEY["go"]) is not None else "setting",
             cgo=self._bool(_OPTION_BY_KEY["cgo"]),
             install_dir=self.install_dir(),
             exact_upstream=self._bool(_OPTION_BY_KEY["exact-upstream"]),

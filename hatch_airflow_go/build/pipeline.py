@@ -103,6 +103,7 @@ class BundleSpec:
     metadata_file: Optional[Path] = None
     exact_upstream: bool = False
     go: Optional[str] = None
+    go_origin: str = "setting"  # "env": `go` came from $AIRFLOW_GO_GO (for messages)
     introspect_timeout: float = 60.0
     smoke_test: bool = False
     output: Optional[Path] = None  # an explicit file path; default output_dir / name
@@ -256,7 +257,9 @@ class _Job:
         self.cache_dir = cache_dir
         self.module_dir = spec.module_dir.resolve()
         check_relative_package(spec.package, self.module_dir)
-        self.toolchain = find_go(explicit=spec.go, module_dir=self.module_dir)
+        self.toolchain = find_go(
+            explicit=spec.go, module_dir=self.module_dir, origin=spec.go_origin
+        )
         self.goos, self.goarch = resolve_target(spec, self.toolchain)
         self.env = self.toolchain.environment(
             goos=self.goos,
