@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from hatch_airflow_go.build.pipeline import BuiltBundle
 
 SHARED_DATA_DIR = "share/airflow/executable-bundles"
+MISSPELLED_NAME = "airflow-go"  # registered only to say that the name is airflow_go
 
 
 def shared_data_dir(project: str) -> str:
@@ -385,4 +386,29 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         return needed
 
 
-__all__ = ["SHARED_DATA_DIR", "AirflowGoBuildHook", "shared_data_dir"]
+class MisspelledNameHook(BuildHookInterface[Any]):
+    """``hooks.airflow-go`` (hyphen): hatchling would end the build in an
+    ``UnknownPluginError`` traceback, so this name is registered to fail with one message.
+
+    Refused rather than accepted: ``check-go-bundles``, the sdist check and ``doctor`` read
+    the ``airflow_go`` table, so a second spelling would let two tables silently disagree.
+    """
+
+    PLUGIN_NAME = MISSPELLED_NAME
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        table = f"tool.hatch.build.targets.{self.target_name}.hooks"
+        self.app.display_error(
+            f"[{PLUGIN_NAME}] error: pyproject.toml: [{table}.{MISSPELLED_NAME}]: the hook is "
+            f"named {PLUGIN_NAME!r} with an underscore (fix: rename the table "
+            f"[{table}.{PLUGIN_NAME}], and its [[...bundles]] with it)"
+        )
+        raise SystemExit(1)
+
+
+__all__ = [
+    "SHARED_DATA_DIR",
+    "AirflowGoBuildHook",
+    "MisspelledNameHook",
+    "shared_data_dir",
+]

@@ -230,3 +230,88 @@ def test_airflow_go_go_naming_an_older_go_is_reported_as_that_variable(
     assert "older than go.mod's `go 1.99.0`" in output
     assert "point $AIRFLOW_GO_GO at Go 1.99.0 or newer" in output
     assert "--go" not in output  # the user set no --go
+
+
+# -- 5. hook tables hatchling never reads ------------------------------------------------------
+def _bundles_in(wheel: Path) -> list[str]:
+    from tests.plugin_support import wheel_members
+
+    return [name for name in wheel_members(wheel) if "/executable-bundles/" in name]
+
+
+@pytest.mark.slow
+def test_a_hyphenated_hook_table_fails_with_one_message_and_the_fix_builds(
+    tmp_path: Path,
+) -> None:
+    from tests.plugin_support import build, copy_project, only
+
+    project = copy_project("single", tmp_path / "single")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    hyphen = text.replace("targets.wheel.hooks.airflow_go", "targets.wheel.hooks.airflow-go")
+    pyproject.write_text(hyphen, encoding="utf-8")
+    failed = build(project, outdir=tmp_path / "dist")
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output
+    assert "Traceback" not in output
+    assert "UnknownPluginError" not in output
+    assert "the hook is named 'airflow_go' with an underscore" in output
+    fix = "rename the table [tool.hatch.build.targets.wheel.hooks.airflow_go]"
+    assert fix in output
+    pyproject.write_text(text, encoding="utf-8")  # the fix, as printed
+    fixed = build(project, outdir=tmp_path / "dist")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert _bundles_in(only(tmp_path / "dist", "*.whl"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("wrong", "why"),
+    [
+        ("target.wheel", "hatchling reads tool.hatch.build.targets (plural), not .target"),
+        ("targets.whl", "there is no build target 'whl'"),
+    ],
+)
+def test_doctor_reports_a_misspelled_targets_table_that_builds_a_pure_wheel(
+    tmp_path: Path, wrong: str, why: str
+) -> None:
+    from tests.plugin_support import build, copy_project, only
+
+    project = copy_project("single", tmp_path / "single")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(
+        text.replace("targets.wheel.hooks.airflow_go", f"{wrong}.hooks.airflow_go"),
+        encoding="utf-8",
+    )
+    # What hatchling does with it: a successful build of a wheel without any bundle.
+    built = build(project, outdir=tmp_path / "pure")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert _bundles_in(only(tmp_path / "pure", "*.whl")) == []
+    # doctor, run where the user stands, says which table is never read and its right name.
+    report = cli("doctor", cwd=project)
+    assert report.returncode == 1, report.stdout + report.stderr
+    assert "Traceback" not in report.stderr
+    table = f"tool.hatch.build.{wrong}.hooks.airflow_go"
+    assert f"pyproject.toml: [{table}] is never read by hatchling: {why}" in report.stdout
+    assert "(fix: rename it [tool.hatch.build.targets.wheel.hooks.airflow_go])" in report.stdout
+    # The fix, as printed: doctor passes and the wheel carries the bundle.
+    pyproject.write_text(text, encoding="utf-8")
+    again = cli("doctor", cwd=project)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Go: go1." in again.stdout
+    fixed = build(project, outdir=tmp_path / "dist")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert _bundles_in(only(tmp_path / "dist", "*.whl"))
+
+
+def test_doctor_reports_build_requirements_without_the_hook(tmp_path: Path) -> None:
+    from tests.plugin_support import copy_project
+
+    project = copy_project("single", tmp_path / "single")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace(', "hatch-airflow-go"', ""), encoding="utf-8")
+    report = cli("doctor", cwd=project)
+    assert report.returncode == 1
+    assert "[build-system] requires does not name hatch-airflow-go" in report.stdout

