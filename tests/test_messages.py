@@ -315,3 +315,58 @@ def test_doctor_reports_build_requirements_without_the_hook(tmp_path: Path) -> N
     report = cli("doctor", cwd=project)
     assert report.returncode == 1
     assert "[build-system] requires does not name hatch-airflow-go" in report.stdout
+
+
+# -- 7. which Go built the bundles, and a sign of life during long builds ----------------------
+def _go_version(go: str) -> str:
+    return subprocess.run(
+        [go, "env", "GOVERSION"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_pack_names_the_go_it_builds_with_and_where_it_came_from(tmp_path: Path, go: str) -> None:
+    module = go_module(tmp_path / "mod", {"cmd/etl/main.go": MAIN_GO})
+    path = os.pathsep.join([str(Path(go).parent), os.environ["PATH"]])
+    result = cli("pack", "./cmd/etl", "--no-cache", cwd=module, env={"PATH": path})
+    assert result.returncode == 0, result.stderr
+    line = f"building 1 bundle(s) (etl) with {_go_version(go)} at {go} (from PATH)"
+    assert line in result.stderr.splitlines(), result.stderr
+
+
+def slow_go(tmp_path: Path, go: str, seconds: int) -> Path:
+    """A go that sleeps before each `go build`, then runs the real go: a long build."""
+    wrapper = tmp_path / "slow-go"
+    wrapper.write_text(
+        f'#!/bin/sh\nif [ "$1" = build ]; then sleep {seconds}; fi\nexec {go} "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+@pytest.mark.slow
+def test_a_hook_build_names_its_go_and_reports_progress_during_a_long_build(
+    tmp_path: Path, go: str
+) -> None:
+    from tests.plugin_support import build, build_env, copy_project, only
+
+    project = copy_project("single", tmp_path / "single")
+    wrapper = slow_go(tmp_path, go, 3)
+    env = build_env(
+        {
+            "AIRFLOW_GO_GO": str(wrapper),
+            "AIRFLOW_GO_PROGRESS_INTERVAL": "1",
+            "AIRFLOW_GO_CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
+    result = build(project, outdir=tmp_path / "dist", env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    only(tmp_path / "dist", "*.whl")
+    provenance = (
+        f"building 1 bundle(s) (hello) with {_go_version(go)} at {wrapper} (from $AIRFLOW_GO_GO)"
+    )
+    assert f"[airflow_go] {provenance}" in output, output
+    progress = [line for line in output.splitlines() if "still working after" in line]
+    assert progress, output
+    assert "hello: go build (" in progress[0]

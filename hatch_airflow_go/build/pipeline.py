@@ -22,6 +22,7 @@ from typing import Any, Optional
 
 from hatch_airflow_go import __version__, log, tempfiles
 from hatch_airflow_go.build.config import schema_version_problem
+from hatch_airflow_go.build.progress import Progress
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
@@ -171,6 +172,12 @@ def default_cache_dir() -> Path:
     return cache_root()
 
 
+def spec_label(spec: BundleSpec) -> str:
+    """What progress lines call a bundle: its planned file name, else its package."""
+    planned = planned_output(spec)
+    return planned.name if planned is not None else spec.package
+
+
 def planned_output(spec: BundleSpec) -> Optional[Path]:
     """The output path when it is known without asking go: an explicit output or name, or a
     relative package path (the default name is the package directory's, upstream's rule)."""
@@ -252,14 +259,17 @@ def _file_digest(path: Path) -> str:
 class _Job:
     """The state of one bundle's build, so each step reads as one short method."""
 
-    def __init__(self, spec: BundleSpec, cache_dir: Optional[Path]) -> None:
+    def __init__(self, spec: BundleSpec, cache_dir: Optional[Path], progress: Progress) -> None:
         self.spec = spec
         self.cache_dir = cache_dir
+        self.progress = progress
+        self.label = spec_label(spec)
         self.module_dir = spec.module_dir.resolve()
         check_relative_package(spec.package, self.module_dir)
         self.toolchain = find_go(
             explicit=spec.go, module_dir=self.module_dir, origin=spec.go_origin
         )
+        progress.using(self.toolchain, self.label)
         self.goos, self.goarch = resolve_target(spec, self.toolchain)
         self.env = self.toolchain.environment(
             goos=self.goos,
@@ -444,6 +454,7 @@ class _Job:
         # leaves it there, to be removed with the rest, or swept by the next run.
         if "GOTMPDIR" not in env:
             env = {**env, "GOTMPDIR": str(out.parent)}
+        self.progress.step(self.label, "go build")
         self.toolchain.run(
             ["build", *self.spec.build_flags, "-o", str(out), self.spec.package],
             cwd=self.module_dir,
@@ -455,6 +466,7 @@ class _Job:
     def manifest(self, binary: Path, workdir: Path) -> Manifest:
         if self.spec.metadata_file is not None:
             return load_metadata_file(self.spec.metadata_file)
+        self.progress.step(self.label, "asking the binary for its DAGs")
         try:
             return self._introspected(binary, workdir)
         except IntrospectionError as error:
@@ -701,24 +713,35 @@ def _name_the_bundle(
     return renamed
 
 
-def pack_bundle(spec: BundleSpec, *, cache_dir: Optional[Path] = None) -> BuiltBundle:
+def pack_bundle(
+    spec: BundleSpec, *, cache_dir: Optional[Path] = None, progress: Optional[Progress] = None
+) -> BuiltBundle:
     """Build, introspect and pack one bundle; ``cache_dir`` enables the build cache.
 
-    Every error names the bundle; a failed build leaves the output as it was.
+    Every error names the bundle; a failed build leaves the output as it was. ``progress``
+    is the build's reporter (default: one for this bundle alone).
     """
+    if progress is None:
+        with Progress([spec_label(spec)]) as own:
+            return pack_bundle(spec, cache_dir=cache_dir, progress=own)
     sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
     context: dict[str, Path | str] = {}
     try:
-        return _pack_bundle(spec, cache_dir, context)
+        return _pack_bundle(spec, cache_dir, context, progress)
     except AirflowGoError as error:
         raise _name_the_bundle(error, spec, context) from error
+    finally:
+        progress.done(spec_label(spec))
 
 
 def _pack_bundle(
-    spec: BundleSpec, cache_dir: Optional[Path], context: dict[str, Path | str]
+    spec: BundleSpec,
+    cache_dir: Optional[Path],
+    context: dict[str, Path | str],
+    progress: Progress,
 ) -> BuiltBundle:
     started = time.perf_counter()
-    job = _Job(spec, cache_dir)
+    job = _Job(spec, cache_dir, progress)
     remembered = job.remembered_key(cache_dir) if cache_dir is not None else None
     entry: Optional[Path] = None
     if cache_dir is None:
@@ -727,6 +750,7 @@ def _pack_bundle(
         source, key = remembered
         name, output = job.output_path(source)
     else:
+        progress.step(job.label, "go list (the build's input files)")
         package, files = golist.package_and_inputs(
             job.toolchain,
             spec.package,
@@ -883,8 +907,13 @@ def pack_bundles(
             )
         outputs[out] = spec.package
     workers = max(1, min(len(specs), jobs or os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(pack_bundle, spec, cache_dir=cache_dir) for spec in specs]
+    with (
+        Progress([spec_label(spec) for spec in specs]) as progress,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
+        futures = [
+            pool.submit(pack_bundle, spec, cache_dir=cache_dir, progress=progress) for spec in specs
+        ]
     results: list[BuiltBundle] = []
     failures: list[tuple[BundleSpec, AirflowGoError]] = []
     for spec, future in zip(specs, futures):
