@@ -9,9 +9,10 @@ everything a wheel build from it needs (go.mod, go.sum, vendor/, every Go file t
 compile).
 
 Editable installs get the bundles built and installed exactly like a wheel, plus a stamp file
-(``.hatch-airflow-go/<project>.editable.json`` beside them) recording a digest of the Go
-inputs: `hatch-airflow-go scan` compares it with the working tree and says when the
-Go sources changed since the install, so the bundles need ``pip install -e .`` again.
+(``share/airflow/hatch-airflow-go/editable/<dist>.editable.json`` in the data scheme, outside
+the folder Airflow scans) recording a digest of the Go inputs and each bundle's binary hash:
+`hatch-airflow-go verify`, `smoke` and `scan` compare it with the working tree and say when
+the Go sources changed since the install, so the bundles need ``pip install -e .`` again.
 
 Every failure reaches the user as one message (the bundle, the failing command, the tool's
 output, the remedy) through hatch's ``app``, never as a traceback.
@@ -37,7 +38,7 @@ from hatch_airflow_go.build.config import (
 )
 from hatch_airflow_go.build.editable import (
     GO_MODULE_FILES,
-    STAMP_DIR,
+    STAMP_DATA_DIR,
     STAMP_FORMAT,
     go_inputs_digest,
 )
@@ -230,15 +231,17 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         build_data["pure_python"] = False
         editable = version == "editable"
         files = {bundle.path: bundle.name for bundle in built}
-        if editable:
-            stamp = self._write_stamp(settings, built)
-            files[stamp] = f"{STAMP_DIR}/{stamp.name}"
         self._place(settings, files, build_data, editable=editable)
+        if editable:
+            # Outside the folder Airflow scans, in the data scheme whatever install-dir says:
+            # verify, smoke and scan find it from a bundle's path (its install prefix).
+            stamp = self._write_stamp(settings, built)
+            build_data["shared_data"][str(stamp)] = f"{STAMP_DATA_DIR}/{stamp.name}"
         if editable:
             self.app.display_info(
                 f"[{PLUGIN_NAME}] editable install: the bundles are copies; after changing Go "
-                "code run the editable install again (`hatch-airflow-go scan` on the bundle folder "
-                "tells when)"
+                "code run the editable install again (`hatch-airflow-go verify`, `smoke` and "
+                f"`scan` tell when, from the stamp installed as {STAMP_DATA_DIR}/{stamp.name})"
             )
 
     def _check_names(self, built: Sequence[BuiltBundle]) -> None:
@@ -306,7 +309,8 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
     def _write_stamp(self, settings: Settings, built: Sequence[BuiltBundle]) -> Path:
         assert self._workdir is not None
         name = self.metadata.core.name
-        stamp = self._workdir / f"{name}.editable.json"
+        normalized = re.sub(r"[-_.]+", "-", name).lower()
+        stamp = self._workdir / f"{normalized}.editable.json"
         record = {
             "format": STAMP_FORMAT,
             "project": name,
