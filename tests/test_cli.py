@@ -44,14 +44,19 @@ def test_double_dash_ends_options_for_commands_without_passthrough(tmp_path: Pat
     assert "not a bundle" in result.stdout
 
 
-@pytest.mark.parametrize("where", ["before", "after"])
-def test_verbose_before_or_after_the_subcommand_echoes_go_commands(
+@pytest.mark.parametrize("where", ["before", "after", "last", "before-go-flags"])
+def test_verbose_anywhere_on_the_command_line_echoes_go_commands(
     where: str, tmp_path: Path
 ) -> None:
     from tests.conftest import GOBUNDLES
 
     rest = ["pack", "./gen3", "--no-cache", "--output", str(tmp_path / "b")]
-    argv = ["-v", *rest] if where == "before" else [*rest[:2], "-v", *rest[2:]]
+    argv = {
+        "before": ["-v", *rest],
+        "after": [*rest[:2], "-v", *rest[2:]],
+        "last": [*rest, "-v"],
+        "before-go-flags": [*rest, "-v", "--", "-trimpath"],
+    }[where]
     result = run_cli(*argv, cwd=GOBUNDLES)
     assert result.returncode == 0, result.stderr
     assert any(

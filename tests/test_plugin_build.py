@@ -23,7 +23,7 @@ import pytest
 
 from hatch_airflow_go.build import cache
 from hatch_airflow_go.build.config import load_settings
-from hatch_airflow_go.build.editable import STAMP_DIR, stale_editable_bundles
+from hatch_airflow_go.build.editable import STAMP_DATA_DIR
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.manifest import parse_embedded
 from hatch_airflow_go.plugin import SHARED_DATA_DIR, shared_data_dir
@@ -585,27 +585,55 @@ def test_editable_install_builds_the_bundles_and_reports_stale_sources(
         cwd=project,
         env=env,
     )
-    folder = Path(ok(scheme).strip()) / SHARED_DATA_DIR
+    data = Path(ok(scheme).strip())
+    folder = data / SHARED_DATA_DIR
     bundle = folder / "single-bundle" / "hello"
     assert os.access(bundle, os.X_OK)
     assert dags_of(bundle) == {"fixture_hello": ["say_hello", "say_goodbye"]}
-    assert (folder / "single-bundle" / STAMP_DIR / "single-bundle.editable.json").is_file()
+    # The stamp lives in the data scheme beside the folder Airflow scans, never inside it.
+    stamp = data / STAMP_DATA_DIR / "single-bundle.editable.json"
+    assert stamp.is_file()
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
+        "single-bundle",
+        "single-bundle/hello",
+    ]
     imported = run(
         [str(python), "-c", "import single_bundle; print(single_bundle.__file__)"],
         cwd=work,
         env=env,
     )
     assert str(project) in ok(imported)
-    assert stale_editable_bundles(folder) == []
+    assert run_cli("verify", str(bundle)).stdout == f"{bundle}: ok\n"
+    assert run_cli("scan", str(folder)).returncode == 0
     main = project / "cmd" / "hello" / "main.go"
     main.write_text(main.read_text().replace("say_goodbye", "wave"))
-    (message,) = stale_editable_bundles(folder)
-    assert "changed since the editable install" in message
-    assert "hello" in message
-    assert f"pip install -e {project}" in message
+    stale = f"{stamp}: Go sources under {project} "
+    fix = f"bundles hello are stale (fix: run `pip install -e {project}` again)"
     scanned = run_cli("scan", str(folder))
     assert scanned.returncode == 1
-    assert "changed since the editable install" in scanned.stdout
+    assert stale in scanned.stdout, scanned.stdout
+    assert fix in scanned.stdout
+    # verify and smoke say so too: the file is sound, but no longer what the tree builds.
+    verified = run_cli("verify", str(bundle))
+    assert verified.returncode == 0, verified.stdout
+    assert f"{bundle}: warning: {stale}" in verified.stdout
+    assert fix in verified.stdout
+    strict = run_cli("verify", "--strict", str(bundle))
+    assert strict.returncode == 1
+    assert f"{bundle}: failed (--strict)" in strict.stdout
+    smoked = run_cli("smoke", str(bundle))
+    assert smoked.returncode == 0, smoked.stderr
+    assert f"warning: {stale}" in smoked.stderr
+    assert fix in smoked.stderr
+    smoked_strict = run_cli("smoke", "--strict", str(bundle))
+    assert smoked_strict.returncode == 1
+    assert "came from an editable install whose Go sources changed" in smoked_strict.stderr
+    # The fix, as printed: reinstalling makes every command quiet again.
+    pip_install(python, "-e", str(project), env={**env, "PIP_FIND_LINKS": str(wheelhouse)})
+    assert run_cli("verify", "--strict", str(bundle)).stdout == f"{bundle}: ok\n"
+    assert "warning" not in run_cli("smoke", "--strict", str(bundle)).stderr
+    assert run_cli("scan", str(folder)).returncode == 0
+    assert dags_of(bundle) == {"fixture_hello": ["say_hello", "wave"]}
 
 
 def test_checkout_wheel_is_the_one_under_test(wheelhouse: Path) -> None:

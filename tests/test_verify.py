@@ -204,6 +204,8 @@ def test_inspect_json(tmp_path: Path) -> None:
         "binary_sha256": "96c7430c731ca63dba7ef8f926d20b6f7c089b3e654bb62c410c2624612d922e",
         "source_len": 29,
         "metadata_len": 293,
+        "go_version": None,  # a 15-byte binary carries no Go build information
+        "go_main_package": None,
         "shape": "v1",
         "manifest": {
             "airflow_bundle_metadata_version": "1.0",

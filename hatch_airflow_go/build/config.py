@@ -223,6 +223,7 @@ class Settings:
     build_flags: tuple[str, ...] = ()
     strip: bool = False
     go: Optional[str] = None
+    go_origin: str = "setting"  # "env" when $AIRFLOW_GO_GO gave `go`, for messages
     cgo: bool = False
     install_dir: Optional[str] = None
     exact_upstream: bool = False
@@ -298,6 +299,7 @@ class Settings:
                 exact_upstream=self.exact_upstream,
                 supervisor_schema_version=self.supervisor_schema_version,
                 go=self.go,
+                go_origin=self.go_origin,
                 introspect_timeout=introspect_timeout,
                 smoke_test=self.smoke_test,
                 project=normalize_project(self.project if project is None else project),
@@ -435,6 +437,7 @@ class _Reader:
             build_flags=self._list(_OPTION_BY_KEY["build-flags"]),
             strip=self._bool(_OPTION_BY_KEY["strip"]),
             go=self._string(_OPTION_BY_KEY["go"]),
+            go_origin="env" if self._env(_OPTION_BY_KEY["go"]) is not None else "setting",
             cgo=self._bool(_OPTION_BY_KEY["cgo"]),
             install_dir=self.install_dir(),
             exact_upstream=self._bool(_OPTION_BY_KEY["exact-upstream"]),
@@ -888,6 +891,9 @@ def _read_pyproject(pyproject: Path) -> Mapping[str, Any]:
             f"is not valid TOML: {error}", path=pyproject, fix="fix the TOML syntax"
         ) from None
     return data
+
+
+read_pyproject = _read_pyproject  # the parsed file, or one ConfigError naming it
 
 
 def _wheel_table(

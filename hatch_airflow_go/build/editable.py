@@ -1,10 +1,15 @@
 """Editable installs: the stamp that records which Go sources an install's bundles came from.
 
 An editable install's Python code is live, but its bundles are copies built at install time.
-The build hook leaves ``.hatch-airflow-go/<project>.editable.json`` beside the installed
-bundles; :func:`stale_editable_bundles` (run by ``hatch-airflow-go scan``) compares it with the
-working tree and says when the Go sources changed (the module's own, or those of a module it
-replaces with a local directory), so the install must be run again.
+The build hook installs a stamp, ``<prefix>/share/airflow/hatch-airflow-go/editable/
+<dist>.editable.json`` (the wheel's data scheme, beside ``share/airflow/executable-bundles``
+and outside it, so nothing lands in the folder Airflow scans), recording a digest of the Go
+inputs and each bundle's binary hash. :func:`stamps_for_bundle` finds the stamps of a bundle
+from its own path (a ``share/airflow/hatch-airflow-go/editable`` folder under one of its
+ancestors, i.e. the install prefix, with an entry for its binary hash), so ``verify``,
+``smoke`` and ``scan`` say when the Go sources changed (the module's own, or those of a module
+it replaces with a local directory) and the install must be run again. Stamps that earlier
+versions put beside the bundles (``.hatch-airflow-go/``) are still read.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ import os
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Optional
 
 from hatch_airflow_go.errors import BuildError, GoModError
 from hatch_airflow_go.golang.gomod import read_gomod
 
-STAMP_DIR = ".hatch-airflow-go"
+STAMP_DIR = ".hatch-airflow-go"  # where earlier versions put stamps: beside the bundles
+# Where stamps install now, relative to the data scheme (the install prefix).
+STAMP_DATA_DIR = "share/airflow/hatch-airflow-go/editable"
 STAMP_FORMAT = 1
 
 # Files whose change changes a bundle; hashed for the editable stamp. Embedded files named by
@@ -151,48 +159,75 @@ def _stamps(bundle_dir: Path) -> list[Path]:
     return sorted(found)
 
 
-def stale_editable_bundles(bundle_dir: Path) -> list[str]:
+def stamps_for_bundle(bundle: Path, binary_sha256: str) -> list[Path]:
+    """The stamps of the editable installs that installed ``bundle`` (by its binary hash),
+    found in ``STAMP_DATA_DIR`` under each of its ancestors and beside it (older stamps)."""
+    folders = [parent / STAMP_DATA_DIR for parent in bundle.absolute().parents]
+    folders.append(bundle.absolute().parent / STAMP_DIR)
+    found: list[Path] = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for stamp in sorted(folder.glob("*.editable.json"))[:100]:
+            try:
+                bundles = _read_stamp(stamp).get("bundles")
+            except (OSError, ValueError):
+                continue
+            if isinstance(bundles, dict) and binary_sha256 in bundles.values():
+                found.append(stamp)
+    return found
+
+
+def stamp_problem(stamp: Path) -> Optional[str]:
+    """Why the bundles an editable install's ``stamp`` describes are stale, or None."""
+    try:
+        record = _read_stamp(stamp)
+        module_dir = Path(str(record["module_dir"]))
+        recorded = str(record["go_inputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{stamp}: unreadable editable stamp (reinstall the project)"
+    bundles = record.get("bundles", {})
+    if not module_dir.is_absolute() or not (module_dir / "go.mod").is_file():
+        # Only a Go module is ever digested: a stamp naming any other folder (/usr, a
+        # FIFO, a device) is reported, never read.
+        return (
+            f"{stamp}: the project's Go module {module_dir} is gone "
+            "(fix: uninstall the editable project or reinstall it from its new place)"
+        )
+    try:
+        current = go_inputs_digest(module_dir)
+    except InputsTooLarge as error:
+        return f"{stamp}: {error.summary()}"
+    if current == recorded:
+        return None
+    names = ", ".join(sorted(str(name) for name in bundles)) if isinstance(bundles, dict) else "?"
+    return (
+        f"{stamp}: Go sources under {module_dir} (or in a module its go.mod replaces "
+        "with a local directory) changed since the editable install; "
+        f"bundles {names} are stale (fix: run `pip install -e {record.get('root', '.')}` "
+        "again)"
+    )
+
+
+def bundle_staleness(bundle: Path, binary_sha256: str) -> list[str]:
+    """Why ``bundle``, installed by an editable install, no longer matches its Go sources."""
+    return [
+        problem
+        for problem in map(stamp_problem, stamps_for_bundle(bundle, binary_sha256))
+        if problem is not None
+    ]
+
+
+def stale_editable_bundles(bundle_dir: Path, bundles: Iterable[tuple[Path, str]] = ()) -> list[str]:
     """Messages for each editable install in ``bundle_dir`` whose Go sources changed since.
 
     ``bundle_dir`` is an installed ``share/airflow/executable-bundles`` folder, one
-    distribution's folder inside it, or an ``install-dir``; each editable install left a stamp
-    in the ``.hatch-airflow-go/`` subfolder beside its bundles, so stamps are looked for in
-    ``bundle_dir`` and in each folder directly inside it (where the hook puts a distribution's
-    bundles: ``<bundle_dir>/<normalized-dist-name>/``).
+    distribution's folder inside it, or an ``install-dir``. ``bundles`` are the (path, binary
+    hash) of the bundles found in it: their stamps are found from their paths (see
+    :func:`stamps_for_bundle`). Stamps of earlier versions, in a ``.hatch-airflow-go/``
+    subfolder of ``bundle_dir`` or of a folder directly inside it, are read too.
     """
-    messages: list[str] = []
-    for stamp in _stamps(bundle_dir):
-        try:
-            record = _read_stamp(stamp)
-            module_dir = Path(str(record["module_dir"]))
-            recorded = str(record["go_inputs"])
-        except (OSError, ValueError, KeyError, TypeError):
-            messages.append(f"{stamp}: unreadable editable stamp (reinstall the project)")
-            continue
-        bundles = record.get("bundles", {})
-        if not module_dir.is_absolute() or not (module_dir / "go.mod").is_file():
-            # Only a Go module is ever digested: a stamp naming any other folder (/usr, a
-            # FIFO, a device) is reported, never read.
-            messages.append(
-                f"{stamp}: the project's Go module {module_dir} is gone "
-                "(fix: uninstall the editable project or reinstall it from its new place)"
-            )
-            continue
-        try:
-            current = go_inputs_digest(module_dir)
-        except InputsTooLarge as error:
-            messages.append(f"{stamp}: {error.summary()}")
-            continue
-        if current != recorded:
-            names = (
-                ", ".join(sorted(str(name) for name in bundles))
-                if isinstance(bundles, dict)
-                else "?"
-            )
-            messages.append(
-                f"{stamp}: Go sources under {module_dir} (or in a module its go.mod replaces "
-                "with a local directory) changed since the editable install; "
-                f"bundles {names} are stale (fix: run `pip install -e {record.get('root', '.')}` "
-                "again)"
-            )
-    return messages
+    stamps = dict.fromkeys(_stamps(bundle_dir))
+    for path, sha in bundles:
+        stamps.update(dict.fromkeys(stamps_for_bundle(path, sha)))
+    return [problem for problem in map(stamp_problem, stamps) if problem is not None]

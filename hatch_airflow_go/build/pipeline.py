@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -22,10 +24,12 @@ from hatch_airflow_go import log, tempfiles
 from hatch_airflow_go.build import batch, twinmemo
 from hatch_airflow_go.build.cache import BundleCache, CachedBundle, KeyInputs
 from hatch_airflow_go.build.config import schema_version_problem
+from hatch_airflow_go.build.progress import Progress
 from hatch_airflow_go.errors import (
     AirflowGoError,
     BuildError,
     ConfigError,
+    IntrospectionError,
     PackError,
 )
 from hatch_airflow_go.format import footer
@@ -39,6 +43,7 @@ from hatch_airflow_go.format.manifest import (
 )
 from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.introspect import introspect
+from hatch_airflow_go.golang.modroot import check_relative_package
 from hatch_airflow_go.golang.toolchain import GoToolchain, find_go
 from hatch_airflow_go.process import sweep_leftovers
 
@@ -69,6 +74,7 @@ class BundleSpec:
     metadata_file: Optional[Path] = None
     exact_upstream: bool = False
     go: Optional[str] = None
+    go_origin: str = "setting"  # "env": `go` came from $AIRFLOW_GO_GO (for messages)
     introspect_timeout: float = 60.0
     smoke_test: bool = False
     output: Optional[Path] = None  # an explicit file path; default output_dir / name
@@ -122,6 +128,12 @@ class BuiltBundle:
         )
 
 
+def spec_label(spec: BundleSpec) -> str:
+    """What progress lines call a bundle: its planned file name, else its package."""
+    planned = planned_output(spec)
+    return planned.name if planned is not None else spec.package
+
+
 def planned_output(spec: BundleSpec) -> Optional[Path]:
     """The output path when it is known without asking go: an explicit output or name, or a
     relative package path (the default name is the package directory's, upstream's rule)."""
@@ -146,10 +158,22 @@ def resolve_target(spec: BundleSpec, toolchain: GoToolchain) -> tuple[str, str]:
 class _Job:
     """The state of one bundle's build, so each step reads as one short method."""
 
-    def __init__(self, spec: BundleSpec, toolchain: Optional[GoToolchain] = None) -> None:
+    def __init__(
+        self,
+        spec: BundleSpec,
+        toolchain: Optional[GoToolchain] = None,
+        progress: Optional[Progress] = None,
+    ) -> None:
         self.spec = spec
+        self.label = spec_label(spec)
+        # Without a build's reporter (a job made for one step): one that says nothing.
+        self.progress = progress or Progress([self.label], say=lambda line: None)
         self.module_dir = spec.module_dir.resolve()
-        self.toolchain = toolchain or find_go(explicit=spec.go, module_dir=self.module_dir)
+        check_relative_package(spec.package, self.module_dir)
+        self.toolchain = toolchain or find_go(
+            explicit=spec.go, module_dir=self.module_dir, origin=spec.go_origin
+        )
+        self.progress.using(self.toolchain, self.label)
         self._remembered: Optional[tuple[Optional[tuple[Path, str]]]] = None
         self.goos, self.goarch = resolve_target(spec, self.toolchain)
         self.env = self.toolchain.environment(
@@ -263,6 +287,7 @@ class _Job:
         # leaves it there, to be removed with the rest, or swept by the next run.
         if "GOTMPDIR" not in env:
             env = {**env, "GOTMPDIR": str(out.parent)}
+        self.progress.step(self.label, "go build")
         if packages:
             target, named = str(out) + os.sep, list(packages)
             what = f"go build of {len(packages)} packages"
@@ -307,7 +332,11 @@ class _Job:
     def read_dags(self, binary: Path) -> Manifest:
         """Introspect a host binary of this bundle (itself or its twin), remembered for the
         run's other targets."""
-        manifest = introspect(binary, timeout=self.spec.introspect_timeout)
+        self.progress.step(self.label, "asking the binary for its DAGs")
+        try:
+            manifest = introspect(binary, timeout=self.spec.introspect_timeout)
+        except IntrospectionError as error:
+            raise self._reproducible(error) from error
         env = self.twin_env() if self.needs_twin else self.env
         twinmemo.remember(self._twin_key(env), manifest)
         return manifest
@@ -330,6 +359,41 @@ class _Job:
         )
         self.go_build(sidecar, self.twin_env())
         return self.read_dags(sidecar)
+
+    def _reproducible(self, error: IntrospectionError) -> IntrospectionError:
+        """The error with a command that rebuilds the binary and reruns it, in place of the
+        scratch binary's path (deleted by the time the user reads the message)."""
+        lines = (error.detail or "").split("\n")
+        if not lines[0].startswith("$ "):
+            return error
+        try:
+            flags = shlex.split(lines[0][2:])[1:]
+        except ValueError:
+            return error
+        name = planned_output(self.spec)
+        out = Path(tempfile.gettempdir()) / f"{name.name if name else 'bundle'}-introspect"
+        # The go that built it: the one on PATH is just `go`, another one by its path.
+        go = "go" if self.toolchain.origin == "path" else str(self.toolchain.go)
+        changes = {
+            key: self.env[key]
+            for key in ("CGO_ENABLED", "GOTOOLCHAIN", "GOFLAGS", "GOROOT", *self.spec.env)
+            if key in self.env
+            and key not in ("GOOS", "GOARCH")  # the rerun needs a binary for this host
+            and os.environ.get(key) != self.env[key]
+        }
+        build = log.format_command(
+            [go, "build", *self.spec.build_flags, "-o", str(out), self.spec.package], changes
+        )[2:]
+        command = f"$ cd {shlex.quote(str(self.module_dir))} && {build} && " + " ".join(
+            shlex.quote(arg) for arg in [str(out), *flags]
+        )
+        fix = (error.fix or "").replace(
+            "run the command below",
+            "run the command below (it rebuilds the binary and runs it as the packer did)",
+        )
+        return IntrospectionError(
+            error.problem, path=error.path, fix=fix, detail="\n".join([command, *lines[1:]])
+        )
 
     def _twin_key(self, host_env: Mapping[str, str]) -> str:
         return twinmemo.twin_key(
@@ -501,19 +565,24 @@ def pack_bundle(
     """
     sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
     cache = BundleCache.open(cache_dir, limit=cache_size)
-    return _pack_named(spec, cache, private_output=private_output)
+    with Progress([spec_label(spec)]) as progress:
+        return _pack_named(spec, cache, progress, private_output=private_output)
 
 
 def _pack_named(
-    spec: BundleSpec, cache: Optional[BundleCache], *, private_output: bool = False
+    spec: BundleSpec,
+    cache: Optional[BundleCache],
+    progress: Progress,
+    *,
+    private_output: bool = False,
 ) -> BuiltBundle:
     context: dict[str, Path | str] = {}
     try:
-        prepared = _prepare(spec, cache, context, private_output=private_output)
+        job = _Job(spec, progress=progress)
+        prepared = _prepare(spec, cache, context, private_output=private_output, job=job)
         if isinstance(prepared, BuiltBundle):
             return prepared
         if prepared is None:
-            job = _Job(spec)
             return _build_and_pack(job, time.perf_counter(), context, move=private_output)
         return _build_and_pack(
             prepared.job,
@@ -525,6 +594,8 @@ def _pack_named(
         )
     except AirflowGoError as error:
         raise _name_the_bundle(error, spec, context) from error
+    finally:
+        progress.done(spec_label(spec))
 
 
 def _not_a_file(path: Path, what: str) -> str:
@@ -615,6 +686,8 @@ def _prepare(
         source, key = remembered
         name, output = job.output_path(source)
     else:
+        if listed is None:
+            job.progress.step(job.label, "go list (the build's input files)")
         package, files = listed or golist.package_and_inputs(
             job.toolchain,
             spec.package,
@@ -812,6 +885,7 @@ def _built(
     started: float,
     smoked: bool,
 ) -> BuiltBundle:
+    job.progress.done(job.label)
     info = footer.read_bundle(output, check_hash=False)
     return BuiltBundle(
         path=output,
@@ -866,8 +940,21 @@ def pack_bundles(
         outputs[out] = spec.package
     sweep_leftovers()  # what runs killed with SIGKILL left: scratch folders, bundles
     cache = BundleCache.open(cache_dir, limit=cache_size)  # checked (and warned) once
-    if len(specs) == 1:
-        return [_pack_named(specs[0], cache, private_output=private_output)]
+    with Progress([spec_label(spec) for spec in specs]) as progress:
+        if len(specs) == 1:
+            return [_pack_named(specs[0], cache, progress, private_output=private_output)]
+        return _pack_many(specs, cache, progress, jobs=jobs, private_output=private_output)
+
+
+def _pack_many(
+    specs: Sequence[BundleSpec],
+    cache: Optional[BundleCache],
+    progress: Progress,
+    *,
+    jobs: Optional[int],
+    private_output: bool,
+) -> list[BuiltBundle]:
+    """:func:`pack_bundles` of two or more bundles: cached ones first, the rest batched."""
     workers = max(1, min(len(specs), jobs or os.cpu_count() or 1))
     toolchains = _ToolchainFinder()
     contexts: list[dict[str, Path | str]] = [{} for _ in specs]
@@ -876,7 +963,7 @@ def pack_bundles(
     def make_job(index: int) -> Optional[_Job]:
         spec = specs[index]
         try:
-            return _Job(spec, toolchains.find(spec))
+            return _Job(spec, toolchains.find(spec), progress)
         except AirflowGoError as error:
             outcomes[index] = _name_the_bundle(error, spec, contexts[index])
             return None
@@ -949,13 +1036,13 @@ class _ToolchainFinder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._found: dict[tuple[Optional[str], Path], GoToolchain] = {}
+        self._found: dict[tuple[Optional[str], str, Path], GoToolchain] = {}
 
     def find(self, spec: BundleSpec) -> GoToolchain:
-        key = (spec.go, spec.module_dir.resolve())
+        key = (spec.go, spec.go_origin, spec.module_dir.resolve())
         with self._lock:
             if key not in self._found:
-                self._found[key] = find_go(explicit=spec.go, module_dir=key[1])
+                self._found[key] = find_go(explicit=spec.go, module_dir=key[2], origin=key[1])
             return self._found[key]
 
 
@@ -972,6 +1059,8 @@ def _list_together(
 
     def list_group(members: list[int]) -> dict[int, tuple[golist.PackageInfo, list[Path]]]:
         job = jobs[members[0]]
+        for index in members:
+            jobs[index].progress.step(jobs[index].label, "go list (the build's input files)")
         try:
             found = golist.many_packages_and_inputs(
                 job.toolchain,
@@ -1084,6 +1173,7 @@ def _build_group(
     with tempfiles.scratch_directory() as workdir:
         for item in group:
             item.context["workdir"] = workdir
+            item.job.progress.step(item.job.label, f"go build (of {len(group)} at once)")
         try:
             job.go_build(workdir / "bin", job.env, packages=_unique_packages(group))
         except BuildError as error:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.buildinfo import read_build_info
 from hatch_airflow_go.format.manifest import parse_embedded
 
 NAME = "inspect"
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     source, manifest_bytes = footer.read_regions(info)
     if args.json:
         manifest = parse_embedded(manifest_bytes, path=args.bundle)
+        # Read from the binary itself: the Go that built it, whatever the manifest says.
+        build = read_build_info(info.path, info.binary_size)
         described = {
             "path": str(args.bundle),
             "footer_version": info.trailer.footer_version,
@@ -46,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
             "binary_sha256": info.binary_sha256_hex,
             "source_len": info.source_len,
             "metadata_len": info.metadata_len,
+            "go_version": build.go_version if build else None,
+            "go_main_package": build.main_module if build else None,
             "shape": manifest.shape,
             "manifest": _jsonable(manifest.raw),
         }

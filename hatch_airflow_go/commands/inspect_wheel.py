@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from hatch_airflow_go.errors import AirflowGoError
 from hatch_airflow_go.format import footer
+from hatch_airflow_go.format.buildinfo import read_build_info
 from hatch_airflow_go.format.verify import verify_bundle
 from hatch_airflow_go.regularfile import NotRegularFile, open_regular
 
@@ -178,6 +179,7 @@ def describe_wheel(wheel: Path) -> dict[str, Any]:
                     "not executable once installed (the wheel stores it without the x bit): "
                     "Airflow will not find it"
                 )
+            build = report.info and read_build_info(report.info.path, report.info.binary_size)
             bundles.append(
                 {
                     "member": info.filename,
@@ -190,6 +192,7 @@ def describe_wheel(wheel: Path) -> dict[str, Any]:
                         if report.manifest
                         else None
                     ),
+                    "go_version": build.go_version if build else None,
                     "dags": report.dags,
                     "ok": not problems,
                     "problems": problems,
@@ -210,7 +213,10 @@ def _print_human(description: dict[str, Any]) -> None:
         print(f"    installs to {bundle['installs_to']} (mode {bundle['mode']})")
         sha = f"{bundle['binary_sha256'][:16]}..." if bundle["binary_sha256"] else "unknown"
         sdk = bundle["sdk"] or "unknown"
-        print(f"    {bundle['size']:,} bytes, sdk {sdk}, binary sha256 {sha}, {status}")
+        go = bundle["go_version"] or "unknown"
+        print(
+            f"    {bundle['size']:,} bytes, sdk {sdk}, built by {go}, binary sha256 {sha}, {status}"
+        )
         for dag_id, tasks in bundle["dags"].items():
             print(f"    dag {dag_id}: {', '.join(tasks) or '(no tasks)'}")
         for warning in bundle["warnings"]:

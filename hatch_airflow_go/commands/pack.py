@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,8 +28,9 @@ from hatch_airflow_go.build.pipeline import (
     pack_executable,
 )
 from hatch_airflow_go.commands._args import positive_seconds
-from hatch_airflow_go.errors import PackError, UsageError
+from hatch_airflow_go.errors import GoModError, PackError, UsageError
 from hatch_airflow_go.format.verify import ALLOW_REJECTS_FLAG, judge_findings
+from hatch_airflow_go.golang.modroot import enclosing_module, module_below, package_from
 
 NAME = "pack"
 HELP = "build a Go main package (or take a pre-built binary) and pack it into a bundle"
@@ -142,6 +144,7 @@ def _pack(args: argparse.Namespace) -> BuiltBundle:
         )
     if args.reproducible:
         flags = [*REPRODUCIBLE_FLAGS, *flags]
+    _check_inside_a_module(args.package or ".")
     spec = BundleSpec(
         package=args.package or ".",
         module_dir=Path.cwd(),
@@ -161,6 +164,32 @@ def _pack(args: argparse.Namespace) -> BuiltBundle:
         smoke_test=args.smoke,
     )
     return pack_bundle(spec, cache_dir=None if args.no_cache else default_cache_dir())
+
+
+def _check_inside_a_module(package: str) -> None:
+    """go finds go.mod only here and above; say where the module is when it is below."""
+    here = Path.cwd()
+    gopath_mode = os.environ.get("GO111MODULE") == "off" or "-modfile" in os.environ.get(
+        "GOFLAGS", ""
+    )
+    if gopath_mode or enclosing_module(here) is not None:
+        return  # go finds its module itself (or needs none): let it
+    below = module_below(here, package)
+    if below is None:
+        raise GoModError(
+            "no go.mod in this folder or any parent: pack runs go build, which needs the "
+            "bundle's Go module",
+            path=here,
+            fix="run pack from the folder holding the module's go.mod (or create one with "
+            "`go mod init`)",
+        )
+    folder = below.relative_to(here).as_posix()
+    inner = package_from(below, here, package)
+    raise GoModError(
+        f"no go.mod in this folder or any parent; the Go module is in {folder}/",
+        path=here,
+        fix=f"run pack from the module's folder: `cd {folder} && hatch-airflow-go pack {inner}`",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

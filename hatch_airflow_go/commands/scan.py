@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 
 from hatch_airflow_go.build.editable import stale_editable_bundles
+from hatch_airflow_go.errors import AirflowGoError
+from hatch_airflow_go.format.footer import read_bundle
 from hatch_airflow_go.format.verify import ScanReport, scan
 
 NAME = "scan"
@@ -50,7 +52,17 @@ def _print_human(report: ScanReport) -> None:
 
 def run(args: argparse.Namespace) -> int:
     report = scan(args.dirs)
-    stale = [message for folder in args.dirs for message in stale_editable_bundles(folder)]
+    found = []
+    for entry in report.bundles:
+        try:
+            found.append((entry.path, read_bundle(entry.path, check_hash=False).binary_sha256_hex))
+        except AirflowGoError:
+            continue  # the scan already reports what is wrong with it
+    stale = list(
+        dict.fromkeys(
+            message for folder in args.dirs for message in stale_editable_bundles(folder, found)
+        )
+    )
     if args.json:
         print(
             json.dumps({**report.to_json(), "stale_editable": stale}, indent=2, ensure_ascii=False)

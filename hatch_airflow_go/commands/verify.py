@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from hatch_airflow_go.build.editable import bundle_staleness
 from hatch_airflow_go.errors import shorten
 from hatch_airflow_go.format.verify import ALLOW_REJECTS_FLAG, verify_bundle
 
@@ -39,6 +40,13 @@ def run(args: argparse.Namespace) -> int:
         verify_bundle(path, strict=args.strict, allow_airflow_rejects=args.allow_airflow_rejects)
         for path in args.bundles
     ]
+    for report in reports:
+        # A bundle an editable install put there, whose Go sources changed since: the file is
+        # sound, but not what the working tree builds any more.
+        stale = bundle_staleness(report.path, report.info.binary_sha256_hex) if report.info else []
+        report.warnings.extend(stale)
+        if stale and args.strict:
+            report.ok = False
     if args.json:
         print(json.dumps([report.to_json() for report in reports], indent=2, ensure_ascii=False))
     else:

@@ -24,6 +24,10 @@ _NOISE = re.compile(
     re.DOTALL,
 )
 _MAIN_FUNC = re.compile(r"^func\s+main\s*\(\s*\)", re.MULTILINE)
+NO_MAIN_FIX = (
+    "add to one file of the package a `func main()` that registers the DAGs and then calls "
+    "the SDK's bundle main (`sdk.Main()` in the project `hatch-airflow-go new` scaffolds)"
+)
 
 # Per-package file lists whose contents change the build.
 _FILE_FIELDS = (
@@ -109,10 +113,13 @@ def find_main_source(package: PackageInfo) -> Path:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
+        # --source would not help: go's linker refuses a main package without func main().
         raise BuildError(
-            f"no Go file of {package.import_path} declares a top-level func main()",
+            f"no Go file of {package.import_path} declares a top-level func main(): a "
+            "bundle's package must be a main package whose func main() calls the SDK's "
+            "bundle main",
             path=package.dir,
-            fix="pass the DAG's main file with --source (or `source` in the hook config)",
+            fix=NO_MAIN_FIX,
         )
     names = ", ".join(sorted(path.name for path in candidates))
     raise BuildError(

