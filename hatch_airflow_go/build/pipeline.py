@@ -1192,9 +1192,16 @@ def _build_group(
             for item in group
             if item.index in binaries and item.job.needs_twin and item.index not in known
         ]
+        for item in group:
+            if item.index in known:
+                log.debug(f"{item.spec.package}: DAGs as the host binary of this run reported them")
         if need_twin:
             host = job.toolchain.host_goos
-            log.debug(f"building {len(need_twin)} host twin(s) to read their DAGs")
+            for item in need_twin:
+                log.debug(
+                    f"{item.spec.package}: building a {host}/{job.toolchain.host_goarch} twin to "
+                    "read its DAGs (one go build for the group)"
+                )
             try:
                 job.go_build(workdir / "twin", job.twin_env(), packages=_unique_packages(need_twin))
             except BuildError:
