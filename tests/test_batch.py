@@ -381,3 +381,35 @@ def test_a_bundle_failing_after_the_batched_build_is_named_and_the_others_are_pa
     for name in names:
         footer.read_bundle(tmp_path / "out" / name)
     assert not (tmp_path / "out" / "nodags").exists()
+
+
+def test_a_fifo_in_one_bundle_of_a_batch_is_refused_before_the_shared_go_list(
+    module: Path, tmp_path: Path
+) -> None:
+    # go opens every .go file of a package folder: a FIFO there would block the one shared
+    # `go list -deps` of the group forever. The job refuses it first, naming it.
+    names = bundle_names(COUNT)
+    fifo = module / "cmd" / names[1] / "extra.go"
+    os.mkfifo(fifo)
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from hatch_airflow_go.build.pipeline import BundleSpec, pack_bundles\n"
+        "from hatch_airflow_go.errors import AirflowGoError\n"
+        "specs = [BundleSpec(package=f'./cmd/{n}', module_dir=Path(sys.argv[1]),\n"
+        "         output_dir=Path(sys.argv[2])) for n in sys.argv[4:]]\n"
+        "try:\n"
+        "    pack_bundles(specs, cache_dir=Path(sys.argv[3]))\n"
+        "except AirflowGoError as error:\n"
+        "    print(error)\n"
+        "    sys.exit(1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(module), str(tmp_path / "out"), str(tmp_path / "c"),
+         *names],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "is a FIFO, socket or device, which go would block reading" in result.stdout
+    assert str(fifo) in result.stdout
+    assert f"bundle {names[1]}" in result.stdout or f"./cmd/{names[1]}" in result.stdout

@@ -47,8 +47,7 @@ def test_python_m_build_twice_from_the_sdist_hits_the_cache(tmp_path: Path) -> N
 
 def test_uv_build_twice_from_the_sdist_hits_the_cache(tmp_path: Path) -> None:
     uv = VENV_BIN / "uv"
-    if not uv.exists():
-        pytest.skip("uv is not installed in this environment (it comes with hatch)")
+    assert uv.exists(), "uv is a test dependency (pyproject.toml's test extra): run dev/bootstrap"
     root = tmp_path / "cache"
     env = build_env({"AIRFLOW_GO_CACHE_DIR": str(root)})
     project = copy_project("single", tmp_path / "single")

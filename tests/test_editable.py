@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from hatch_airflow_go.build import editable
-from hatch_airflow_go.build.editable import STAMP_DIR, go_inputs_digest, stale_editable_bundles
+from hatch_airflow_go.build.editable import go_inputs_digest, stale_editable_bundles
+from hatch_airflow_go.stampdirs import STAMP_DIR
 
 
 def module(root: Path) -> Path:

@@ -13,6 +13,7 @@ import platform
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -674,6 +675,29 @@ def test_smoke_test_failure_stops_the_pack_and_writes_nothing(tmp_path: Path) ->
     assert "bundle proto-crash" in str(caught.value)
     assert "smoke test failed (crashed)" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("private_output", [False, True])
+def test_a_cached_bundle_failing_its_smoke_test_leaves_the_output_as_it_was(
+    tmp_path: Path, private_output: bool
+) -> None:
+    # The cache holds the bundle from a build without the smoke test; a later build with it
+    # is served from the cache, smoke-tests the copy, and must not have replaced the output.
+    cache = tmp_path / "cache"
+    spec = gobundle_spec("proto-crash", tmp_path / "first", smoke_test=False)
+    assert not pack_bundle(spec, cache_dir=cache).cached
+    out = tmp_path / "second"
+    out.mkdir()
+    (out / "proto-crash").write_bytes(b"the bundle that was there")
+    with pytest.raises(SmokeTestError) as caught:
+        pack_bundles(
+            [replace(spec, output_dir=out, smoke_test=True)],
+            cache_dir=cache,
+            private_output=private_output,
+        )
+    assert "smoke test failed (crashed)" in str(caught.value)
+    assert sorted(path.name for path in out.iterdir()) == ["proto-crash"]  # no temporary left
+    assert (out / "proto-crash").read_bytes() == b"the bundle that was there"
 
 
 def test_smoke_test_is_skipped_with_a_warning_for_cross_targets(tmp_path: Path) -> None:

@@ -23,10 +23,10 @@ import pytest
 
 from hatch_airflow_go.build import cache
 from hatch_airflow_go.build.config import load_settings
-from hatch_airflow_go.build.editable import STAMP_DATA_DIR
 from hatch_airflow_go.format import footer
 from hatch_airflow_go.format.manifest import parse_embedded
 from hatch_airflow_go.plugin import SHARED_DATA_DIR, shared_data_dir
+from hatch_airflow_go.stampdirs import STAMP_DATA_DIR
 from tests.conftest import run_cli
 
 from .conftest import REPO

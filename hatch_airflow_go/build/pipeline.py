@@ -14,7 +14,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -191,6 +191,10 @@ class _Job:
                 path=self.module_dir,
                 fix="set the bundle's output with --output (or `name` in the hook config)",
             )
+        # A missing or special source, a FIFO go.mod or .go file: refused before any go
+        # command (a shared `go list` of a batch would block on a FIFO forever).
+        self.explicit_source()
+        _refuse_blocking_go_inputs(self.module_dir, spec.package)
 
     @property
     def runs_here(self) -> bool:
@@ -396,6 +400,10 @@ class _Job:
         )
 
     def _twin_key(self, host_env: Mapping[str, str]) -> str:
+        # With cgo = true a twin builds with the host's default compiler (twin_env drops
+        # CC/CXX): the host target's own build must key the same way to answer for it.
+        if self.spec.cgo is True:
+            host_env = {k: v for k, v in host_env.items() if k not in ("CC", "CXX")}
         return twinmemo.twin_key(
             go=self.toolchain.go,
             go_version=self.toolchain.version_text,
@@ -672,8 +680,6 @@ def _prepare(
     """
     started = time.perf_counter()
     job = job or _Job(spec)
-    job.explicit_source()  # a missing or special source is refused before any go command
-    _refuse_blocking_go_inputs(job.module_dir, spec.package)
     if cache is None:
         if not discover:
             return None
@@ -701,22 +707,29 @@ def _prepare(
         key, stats = inputs.content_key(name, source, files)
         cache.remember_key(inputs.fingerprint(), source, key, stats, project=spec.project)
     context["name"] = name
-    hit = _fetch_cached(cache, key, name, output, private_output=private_output)
+    smoked = spec.smoke_test and job.runs_here
+    # Smoke-tested before it replaces the output: a failure leaves the output as it was.
+    check = _smoke if smoked else None
+    hit = _fetch_cached(cache, key, name, output, private_output=private_output, check=check)
     if hit is not None:
-        smoked = spec.smoke_test and job.runs_here
-        if smoked:
-            _smoke(output)
         record = {"dag_ids": hit.dag_ids, "warnings": hit.warnings, "sdk": hit.sdk}
         return _built(output, name, job, record, cached=True, started=started, smoked=smoked)
     return _Pending(index, job, started, context, source, name, output, (cache, key))
 
 
 def _fetch_cached(
-    cache: BundleCache, key: str, name: str, output: Path, *, private_output: bool
+    cache: BundleCache,
+    key: str,
+    name: str,
+    output: Path,
+    *,
+    private_output: bool,
+    check: Optional[Callable[[Path], None]] = None,
 ) -> Optional[CachedBundle]:
     """Install the cached bundle ``key`` at ``output`` if the entry proves itself (the whole
-    file is hashed as it is copied). A private output is copied to directly (one copy, under
-    a temporary name renamed on); any other through a scratch copy and an atomic install."""
+    file is hashed as it is copied) and passes ``check`` (the smoke test). A private output
+    is copied to directly (one copy, under a temporary name renamed on); any other through a
+    scratch copy and an atomic install."""
     if private_output:
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
@@ -726,10 +739,15 @@ def _fetch_cached(
         tempfiles.track(temporary)
         try:
             hit = cache.fetch(key, temporary)
-            if hit is not None:
+            if hit is None:
+                return None
+            if check is not None:
+                check(temporary)
+            try:
                 os.replace(temporary, output)
-                return replace(hit, path=output)
-            return None
+            except OSError as error:
+                raise _cannot_write(output, error) from error
+            return replace(hit, path=output)
         finally:
             with contextlib.suppress(OSError):
                 temporary.unlink()
@@ -738,6 +756,8 @@ def _fetch_cached(
         hit = cache.fetch(key, workdir / name)
         if hit is None:
             return None
+        if check is not None:
+            check(hit.path)
         _install_copy(hit.path, output)
         return replace(hit, path=output)
 
@@ -965,6 +985,7 @@ def _pack_many(
         try:
             return _Job(spec, toolchains.find(spec), progress)
         except AirflowGoError as error:
+            progress.done(spec_label(spec))
             outcomes[index] = _name_the_bundle(error, spec, contexts[index])
             return None
 
@@ -982,6 +1003,7 @@ def _pack_many(
                 discover=True,
             )
         except AirflowGoError as error:
+            progress.done(spec_label(spec))
             return _name_the_bundle(error, spec, context)
         assert prepared is not None  # discover=True always says what to build
         return prepared
@@ -1134,7 +1156,19 @@ def _build_alone(item: _Pending, move: bool = False) -> BuiltBundle | AirflowGoE
             move=move,
         )
     except AirflowGoError as error:
+        item.job.progress.done(item.job.label)
         return _name_the_bundle(error, item.spec, item.context)
+
+
+def _build_each_alone(
+    items: Sequence[_Pending], private_output: bool
+) -> dict[int, BuiltBundle | AirflowGoError]:
+    """Build bundles one go command each, in parallel (one per CPU): the fallback of a batch
+    that failed, so that each error names its bundle."""
+    workers = max(1, min(len(items), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        built = pool.map(lambda item: _build_alone(item, private_output), items)
+        return {item.index: outcome for item, outcome in zip(items, built)}
 
 
 def _unique_packages(items: Sequence[_Pending]) -> list[str]:
@@ -1178,7 +1212,7 @@ def _build_group(
             job.go_build(workdir / "bin", job.env, packages=_unique_packages(group))
         except BuildError as error:
             log.debug(f"the batched build failed, building its bundles one by one: {error}")
-            return {item.index: _build_alone(item, private_output) for item in group}
+            return _build_each_alone(group, private_output)
         binaries, missing = _built_binaries(group, workdir / "bin", job.goos)
         twins: dict[int, Path] = {}
         known = {
@@ -1235,14 +1269,14 @@ def _build_group(
                     move=private_output,
                 )
             except AirflowGoError as error:
+                item.job.progress.done(item.job.label)
                 return _name_the_bundle(error, spec, item.context)
 
         workers = max(1, min(len(ready), os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for item, outcome in zip(ready, pool.map(introspect_and_pack, ready)):
                 outcomes[item.index] = outcome
-    for item in missing:
-        outcomes[item.index] = _build_alone(item, private_output)
+    outcomes.update(_build_each_alone(missing, private_output))
     return outcomes
 
 

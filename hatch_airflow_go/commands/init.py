@@ -103,12 +103,6 @@ def _check_go_dir(project: Path, go_dir: str) -> Path:
     return folder
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _cannot_write(path: Path, error: OSError) -> InitError:
     return InitError(
         f"cannot write the project: {error.strerror or error}",
@@ -138,7 +132,9 @@ def initialize(project: Path, *, bundle: str, module: Optional[str], go_dir: str
         raise _cannot_write(folder.parent, error) from None
     placed = False
     try:
-        staging.chmod(0o777 & ~_umask())  # the Go folder gets the mode any new folder gets
+        staging.chmod(
+            0o777 & ~shared.current_umask()
+        )  # the Go folder gets the mode any new folder gets
         shared.write_go_module(
             staging, module=module, bundle=bundle, dag_id=f"{package}_{shared.python_name(bundle)}"
         )

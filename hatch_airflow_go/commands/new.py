@@ -175,12 +175,6 @@ def _check_target(directory: Path) -> None:
         )
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Path]:
     """Write the project into ``directory`` (which must not exist or be empty).
 
@@ -206,7 +200,7 @@ def scaffold(directory: Path, *, name: str, bundle: str, module: str) -> list[Pa
     try:
         # mkdtemp makes a private (0700) folder; the project gets the mode the user's umask
         # gives any new folder.
-        staging.chmod(0o777 & ~_umask())
+        staging.chmod(0o777 & ~shared.current_umask())
         for rel, text in _files(name, package, bundle, module).items():
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)

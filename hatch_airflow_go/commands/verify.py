@@ -12,9 +12,9 @@ import argparse
 import json
 from pathlib import Path
 
-from hatch_airflow_go.build.editable import bundle_staleness
 from hatch_airflow_go.errors import shorten
 from hatch_airflow_go.format.verify import ALLOW_REJECTS_FLAG, verify_bundle
+from hatch_airflow_go.stampdirs import stamp_folders
 
 NAME = "verify"
 HELP = "verify bundle files: trailer, binary hash, manifest shape and schema, ids"
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     for report in reports:
         # A bundle an editable install put there, whose Go sources changed since: the file is
         # sound, but not what the working tree builds any more.
-        stale = bundle_staleness(report.path, report.info.binary_sha256_hex) if report.info else []
+        stale = _staleness(report.path, report.info.binary_sha256_hex) if report.info else []
         report.warnings.extend(stale)
         if stale and args.strict:
             report.ok = False
@@ -59,3 +59,13 @@ def run(args: argparse.Namespace) -> int:
             if not report.errors:
                 print(f"{shown}: ok" if report.ok else f"{shown}: failed (--strict)")
     return 0 if all(report.ok for report in reports) else 1
+
+
+def _staleness(bundle: Path, binary_sha256: str) -> list[str]:
+    """:func:`~hatch_airflow_go.build.editable.bundle_staleness`, imported only for a bundle
+    with a stamp folder on its path (reading a bundle needs no build or Go layer)."""
+    if not stamp_folders(bundle):
+        return []
+    from hatch_airflow_go.build.editable import bundle_staleness
+
+    return bundle_staleness(bundle, binary_sha256)

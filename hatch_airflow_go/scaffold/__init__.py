@@ -11,6 +11,7 @@ hatch-airflow-go is on PyPI: each build finds this package's wheel in a local wh
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -37,6 +38,13 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 # "-._~", none empty, none starting or ending with a dot.
 _MODULE_ELEMENT = r"[A-Za-z0-9_~+-]([A-Za-z0-9._~+-]*[A-Za-z0-9_~+-])?"
 _MODULE_RE = re.compile(rf"^{_MODULE_ELEMENT}(/{_MODULE_ELEMENT})*$")
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: set straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def python_name(name: str) -> str:

@@ -105,10 +105,16 @@ def _build_from(checkout: Path, directory: Path) -> Path:
             )]  # fmt: skip
         except Exception as error:  # hatchling raises plain exceptions for a broken tree
             raise WheelhouseError(
-                f"hatchling could not build the wheel: {error}",
+                f"hatchling could not build the wheel: {type(error).__name__}: {error}",
                 path=checkout,
                 fix="check that the checkout's pyproject.toml is intact (`git status`)",
             ) from None
+        if len(built) != 1:
+            raise WheelhouseError(
+                f"hatchling built {len(built)} wheels where one was expected",
+                path=checkout,
+                fix="check that the checkout's pyproject.toml is intact (`git status`)",
+            )
         (wheel,) = built
         target = directory / wheel.name
         _publish(wheel, target)
