@@ -8,13 +8,14 @@ untimed warm-up run so every contender reads from a warm page cache.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -130,3 +131,27 @@ def ms(seconds: float) -> str:
 
 def mib(kib: int) -> str:
     return f"{kib / 1024:.1f} MiB"
+
+
+@contextlib.contextmanager
+def hook_seconds() -> Iterator[list[float]]:
+    """Within the block, each run of the build hook's initialize() appends its seconds to the
+    yielded list: the hook's own share of an in-process wheel build."""
+    from unittest import mock
+
+    from hatch_airflow_go.plugin import AirflowGoBuildHook
+
+    spent: list[float] = []
+    original = AirflowGoBuildHook.initialize
+
+    def timed_initialize(
+        self: AirflowGoBuildHook, version: str, build_data: dict[str, Any]
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            original(self, version, build_data)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    with mock.patch.object(AirflowGoBuildHook, "initialize", timed_initialize):
+        yield spent

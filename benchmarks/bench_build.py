@@ -22,14 +22,13 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _util import hook_seconds  # noqa: E402
 from hatchling.builders.wheel import WheelBuilder  # noqa: E402
 
-from hatch_airflow_go.plugin import AirflowGoBuildHook  # noqa: E402
 from tests.plugin_support import build_env, checkout_wheelhouse, copy_project  # noqa: E402
 
 HATCH = Path(sys.executable).parent / "hatch"
@@ -103,23 +102,8 @@ def hook_own_time(project: Path, outdir: Path) -> float:
     The rest of a build's extra time is hatchling's (deflating the bundles into the zip),
     which any wheel carrying the same files pays.
     """
-    spent: list[float] = []
-    original = AirflowGoBuildHook.initialize
-
-    def timed_initialize(
-        self: AirflowGoBuildHook, version: str, build_data: dict[str, Any]
-    ) -> None:
-        started = time.perf_counter()
-        try:
-            original(self, version, build_data)
-        finally:
-            spent.append(time.perf_counter() - started)
-
-    AirflowGoBuildHook.initialize = timed_initialize  # type: ignore[method-assign]
-    try:
+    with hook_seconds() as spent:
         in_process_build(project, outdir, hooks=True)
-    finally:
-        AirflowGoBuildHook.initialize = original  # type: ignore[method-assign]
     return sum(spent)
 
 

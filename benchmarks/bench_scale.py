@@ -31,15 +31,14 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _util import hook_seconds  # noqa: E402
 from hatchling.builders.wheel import WheelBuilder  # noqa: E402
 
-from hatch_airflow_go.plugin import AirflowGoBuildHook, shared_data_dir  # noqa: E402
+from hatch_airflow_go.plugin import shared_data_dir  # noqa: E402
 from tests.scale_support import bundle_names, write_plain_project, write_project  # noqa: E402
 
 GO_ENV = {"CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
@@ -99,25 +98,13 @@ def go_build_each(module: Path, names: Sequence[str], work: Path) -> float:
 
 def wheel_build(project: Path, outdir: Path) -> tuple[float, float, Path]:
     """One in-process wheel build: (whole seconds, seconds inside the hook, the wheel)."""
-    spent: list[float] = []
-    original = AirflowGoBuildHook.initialize
-
-    def timed_initialize(
-        self: AirflowGoBuildHook, version: str, build_data: dict[str, Any]
-    ) -> None:
-        started = time.perf_counter()
-        try:
-            original(self, version, build_data)
-        finally:
-            spent.append(time.perf_counter() - started)
-
     shutil.rmtree(outdir, ignore_errors=True)
     quiet = open(os.devnull, "w")  # noqa: SIM115 - closed below; hatchling's progress lines
     with (
         quiet,
         redirect_stdout(quiet),
         redirect_stderr(quiet),
-        mock.patch.object(AirflowGoBuildHook, "initialize", timed_initialize),
+        hook_seconds() as spent,
     ):
         started = time.perf_counter()
         builder = WheelBuilder(str(project))
