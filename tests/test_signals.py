@@ -231,10 +231,11 @@ def _check_stop(run: Run, signum: int, delay: float, size: int) -> None:
         context += ", then a complete run"
     else:
         # Done before the signal (0), stopped by us (128 + n), or signalled before main()
-        # ran (-n, or 1 for a Python that died importing `site` or `runpy`): nothing had
-        # started yet.
+        # ran (-n, or 1 for a Python that died in its own start-up: a "Fatal Python error"
+        # from one of its init_* steps, such as init_import_site or init_sys_streams, or
+        # while importing `runpy`): nothing had started yet.
         python_died_starting = code == 1 and err.startswith(
-            ("Fatal Python error: init_import_site", "Could not import runpy module")
+            ("Fatal Python error: init_", "Could not import runpy module")
         )
         assert handled or code == -signum or python_died_starting, f"{context}: exit {code}: {err}"
         if code == 128 + signum:
