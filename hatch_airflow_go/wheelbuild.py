@@ -37,7 +37,7 @@ from typing import Any, Callable, Optional
 from hatchling.bridge.app import Application
 
 from hatch_airflow_go import signals, tempfiles
-from hatch_airflow_go.build.config import PLUGIN_NAME, _read_pyproject, load_settings
+from hatch_airflow_go.build.config import PLUGIN_NAME, load_settings, read_pyproject
 from hatch_airflow_go.build.wheeltag import wheel_targets
 from hatch_airflow_go.errors import AirflowGoError, ConfigError, UsageError
 
@@ -136,7 +136,7 @@ def _unmet_requirements(requires: Sequence[Any]) -> list[tuple[str, str]]:
 
 def check_build_system(pyproject: Path) -> None:
     """The project builds with hatchling and this environment has its build requirements."""
-    data = _read_pyproject(pyproject)
+    data = read_pyproject(pyproject)
     system = data.get("build-system")
     system = system if isinstance(system, Mapping) else {}
     backend = system.get("build-backend")

@@ -868,7 +868,8 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _table(data: Mapping[str, Any], dotted: str) -> Optional[Any]:
+def dotted_table(data: Mapping[str, Any], dotted: str) -> Optional[Any]:
+    """``data[a][b][c]`` for ``"a.b.c"``, or None where a part is missing or not a table."""
     node: Any = data
     for part in dotted.split("."):
         if not isinstance(node, Mapping) or part not in node:
@@ -877,7 +878,8 @@ def _table(data: Mapping[str, Any], dotted: str) -> Optional[Any]:
     return node
 
 
-def _read_pyproject(pyproject: Path) -> Mapping[str, Any]:
+def read_pyproject(pyproject: Path) -> Mapping[str, Any]:
+    """The parsed pyproject.toml, or one ConfigError naming it."""
     try:
         data: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except OSError as error:
@@ -893,15 +895,12 @@ def _read_pyproject(pyproject: Path) -> Mapping[str, Any]:
     return data
 
 
-read_pyproject = _read_pyproject  # the parsed file, or one ConfigError naming it
-
-
 def _wheel_table(
     data: Mapping[str, Any], pyproject: Path
 ) -> Optional[tuple[Mapping[str, Any], str]]:
     """The table wheel builds read (the wheel table, else the all-targets one) and its name."""
-    wheel = _table(data, WHEEL_TABLE)
-    common = _table(data, GLOBAL_TABLE)
+    wheel = dotted_table(data, WHEEL_TABLE)
+    common = dotted_table(data, GLOBAL_TABLE)
     if wheel is None and common is None:
         return None
     if wheel is not None and common is not None:
@@ -920,7 +919,7 @@ def _wheel_table(
 def load_settings(pyproject: Path, environ: Optional[Mapping[str, str]] = None) -> Settings:
     """Read the hook's settings from a pyproject.toml, as the build would see them."""
     environ = os.environ if environ is None else environ
-    data = _read_pyproject(pyproject)
+    data = read_pyproject(pyproject)
     found = _wheel_table(data, pyproject)
     if found is None:
         raise ConfigError(
@@ -955,8 +954,8 @@ def load_sdist_settings(
     key names the table it is written in.
     """
     environ = os.environ if environ is None else environ
-    data = _read_pyproject(pyproject)
-    overlay_where = SDIST_TABLE if _table(data, SDIST_TABLE) is not None else GLOBAL_TABLE
+    data = read_pyproject(pyproject)
+    overlay_where = SDIST_TABLE if dotted_table(data, SDIST_TABLE) is not None else GLOBAL_TABLE
     found = _wheel_table(data, pyproject)
     base, where = found if found is not None else ({}, overlay_where)
     merged = {**base, **sdist_config}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hatch_airflow_go import __version__
-from hatch_airflow_go.build.config import SDIST_TABLE, WHEEL_TABLE
+from hatch_airflow_go.build.config import SDIST_TABLE, WHEEL_TABLE, dotted_table
 from hatch_airflow_go.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -43,15 +43,6 @@ class InitRefused(UsageError):
 class HookSettings:
     go_dir: str  # the Go module's folder, relative to pyproject.toml, '/'-separated
     bundle: str
-
-
-def _get(data: dict[str, Any], dotted: str) -> Optional[Any]:
-    node: Any = data
-    for key in dotted.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -98,7 +89,7 @@ def check_project(data: dict[str, Any], path: Path) -> None:
                 "`hatch-airflow-go pack` from your own build",
             )
     for table in (WHEEL_TABLE, GLOBAL_TABLE):
-        if _get(data, table) is not None:
+        if dotted_table(data, table) is not None:
             raise InitRefused(
                 f"already configures the hook: [{table}] exists",
                 path=path,
@@ -188,7 +179,7 @@ def add_hook(text: str, path: Path, settings: HookSettings) -> str:
     check_project(data, path)
     expected = copy.deepcopy(data)
     nl = _newline(text)
-    requires = _get(data, "build-system.requires")
+    requires = dotted_table(data, "build-system.requires")
     if "build-system" not in data:
         new_text = text + ("" if not text or text.endswith("\n") else nl)
         new_text += f'{nl}[build-system]{nl}requires = ["hatchling", "{REQUIREMENT}"]{nl}'
@@ -206,7 +197,7 @@ def add_hook(text: str, path: Path, settings: HookSettings) -> str:
         expected["build-system"]["requires"] = (
             [REQUIREMENT, *requires] if requires is not None else ["hatchling", REQUIREMENT]
         )
-    sdist = _get(data, SDIST_TABLE) is None
+    sdist = dotted_table(data, SDIST_TABLE) is None
     if not new_text.endswith("\n"):
         new_text += nl
     new_text += hook_tables(settings, sdist=sdist, nl=nl)

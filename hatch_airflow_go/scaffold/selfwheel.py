@@ -21,6 +21,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Optional
@@ -117,13 +118,14 @@ def _build_from(checkout: Path, directory: Path) -> Path:
             )
         (wheel,) = built
         target = directory / wheel.name
-        _publish(wheel, target)
+        _publish(target, lambda: tempfiles.copy_file(wheel, target))
     return target
 
 
-def _publish(source: Path, target: Path) -> None:
+def _publish(target: Path, write: Callable[[], object]) -> None:
+    """Run ``write`` (an atomic write of ``target``), an OSError becoming one message."""
     try:
-        tempfiles.copy_file(source, target)
+        write()
     except OSError as error:
         raise WheelhouseError(
             f"cannot write the wheel: {error.strerror or error}",
@@ -173,7 +175,8 @@ def _repack(distribution: metadata.Distribution, directory: Path) -> Path:
         raise _changed(Path(str(distribution.locate_file(f"{dist_info}/WHEEL"))), "has no Tag")
     stem = dist_info[: -len(".dist-info")]
     target = directory / f"{stem}-{tag.group(1).decode()}.whl"
-    _publish_bytes(_zip(members, dist_info), target)
+    data = _zip(members, dist_info)
+    _publish(target, lambda: tempfiles.write_bytes(target, data))
     return target
 
 
@@ -205,14 +208,3 @@ def _zip(members: list[tuple[str, bytes, int]], dist_info: str) -> bytes:
         info.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(info, record.getvalue())
     return buffer.getvalue()
-
-
-def _publish_bytes(data: bytes, target: Path) -> None:
-    try:
-        tempfiles.write_bytes(target, data)
-    except OSError as error:
-        raise WheelhouseError(
-            f"cannot write the wheel: {error.strerror or error}",
-            path=target,
-            fix="choose a folder you can write to",
-        ) from None
